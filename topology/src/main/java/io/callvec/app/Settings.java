@@ -1,0 +1,89 @@
+package io.callvec.app;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Every {@code callvec.*} configuration key with its default, type and meaning: the one place the
+ * defaults are documented (the README's configuration table is generated from the same text).
+ *
+ * <p>Keys that do not start with {@code callvec.} are passed to Kafka Streams (and through it to
+ * its consumers, producers and admin client) unchanged.
+ */
+public enum Settings {
+  INPUT_TOPIC("callvec.input.topic", "callvec.audio-chunks", "Input topic of AudioChunk records, keyed by call id."),
+  SEGMENTS_TOPIC("callvec.segments.topic", "callvec.segment-embeddings", "Output topic of SegmentEmbedding records, keyed by call id."),
+  CALLS_TOPIC("callvec.calls.topic", "callvec.call-embeddings", "Output topic of CallEmbedding records, keyed by '<call id>|<channel index>'."),
+  DLQ_TOPIC("callvec.dlq.topic", "callvec.dlq", "Dead-letter topic: undecodable or invalid input, with the reason in headers."),
+  REPARTITION_BY_CALL_ID("callvec.input.repartition", "false",
+      "true when the source publishes with another key than the call id: records are re-keyed by call id through an internal repartition topic."),
+  WINDOW_MS("callvec.window.ms", "5000", "Segment window length, in milliseconds of 16 kHz audio."),
+  HOP_MS("callvec.hop.ms", "5000", "Hop between window starts, in milliseconds (equal to the window: no overlap)."),
+  MIN_FINAL_WINDOW_MS("callvec.min.final.window.ms", "1000", "Shortest final partial window emitted at end of call, in milliseconds."),
+  REORDER_LATENESS_MS("callvec.reorder.lateness.ms", "500", "How far behind the newest chunk a chunk may arrive and still be placed, in milliseconds of audio."),
+  MAX_GAP_FILL_MS("callvec.gap.fill.max.ms", "1000", "Longest gap filled with silence, in milliseconds; a longer gap starts a new contiguous run."),
+  IDLE_TIMEOUT_MS("callvec.idle.timeout.ms", "30000", "A call × channel with no chunk for this long (wall clock, milliseconds) is ended as if it had sent end-of-stream."),
+  IDLE_SCAN_INTERVAL_MS("callvec.idle.scan.interval.ms", "1000", "How often open calls are checked for the idle timeout, in milliseconds."),
+  MAX_PAYLOAD_BYTES("callvec.max.payload.bytes", "65536", "Largest accepted chunk payload, in bytes; larger chunks go to the DLQ."),
+  MODEL_PATH("callvec.model.path", "classpath:fixture",
+      "ONNX model file, or 'classpath:fixture' for the bundled tiny fixture model (its embeddings are NOT meaningful)."),
+  MODEL_PROVIDER("callvec.model.provider", "auto", "Execution provider: auto, cpu, cuda[:device], tensorrt."),
+  MODEL_INTRA_OP_THREADS("callvec.model.intra.op.threads", "0", "ONNX Runtime intra-op threads per session (0: ONNX Runtime's default)."),
+  MODEL_POOLING("callvec.model.pooling", "mean", "Pooling over frames: mean or mean_std."),
+  MODEL_L2_NORMALIZE("callvec.model.l2.normalize", "false", "L2-normalise each segment vector."),
+  BATCH_MAX_WINDOWS("callvec.batch.max.windows", "8", "Largest inference batch, in windows."),
+  BATCH_MAX_DELAY_MS("callvec.batch.max.delay.ms", "10", "Longest a window waits for its batch to fill, in milliseconds."),
+  BATCH_QUEUE_CAPACITY("callvec.batch.queue.capacity", "256", "Windows queued for inference before submitters are slowed (backpressure)."),
+  BATCH_WORKERS("callvec.batch.workers", "1", "Inference workers (one per GPU; more for CPU)."),
+  BATCH_MAX_ATTEMPTS("callvec.batch.max.attempts", "3", "Attempts per batch for transient inference errors."),
+  HTTP_PORT("callvec.http.port", "8080", "Port of the HTTP endpoint (/metrics, /health/live, /health/ready); -1 disables it, 0 picks a free port."),
+  COMPLETION_POLL_MS("callvec.completion.poll.ms", "5", "How often finished inferences are forwarded when no input arrives, in milliseconds.");
+
+  private final String key;
+  private final String defaultValue;
+  private final String doc;
+
+  Settings(String key, String defaultValue, String doc) {
+    this.key = key;
+    this.defaultValue = defaultValue;
+    this.doc = doc;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String doc() {
+    return doc;
+  }
+
+  /** Kafka Streams settings that callvec sets unless the user does. */
+  public static final Map<String, String> KAFKA_DEFAULTS = Map.of(
+      "application.id", "callvec",
+      "bootstrap.servers", "localhost:9092",
+      "processing.guarantee", "exactly_once_v2",
+      "commit.interval.ms", "100",
+      "poll.ms", "5",
+      "num.standby.replicas", "0",
+      "deserialization.exception.handler", "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler");
+
+  static Settings byKey(String key) {
+    for (Settings s : values()) {
+      if (s.key.equals(key)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  static final Predicate<String> IS_APP_KEY = k -> k.startsWith("callvec.");
+
+  static List<Settings> all() {
+    return List.of(values());
+  }
+}
