@@ -1,0 +1,134 @@
+package io.callvec.topology;
+
+import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.CallEmbedding;
+import io.callvec.schemas.SegmentEmbedding;
+import io.callvec.schemas.serde.CallvecSerdes;
+import io.callvec.topology.internals.CallProcessor;
+import io.callvec.topology.internals.FrontEndFactory;
+import io.callvec.topology.internals.InferenceClient;
+import java.util.Set;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * What callvec is, as a Kafka Streams topology (how it runs lives in {@code io.callvec.app}):
+ *
+ * <pre>
+ * input (AudioChunk, key = call id)
+ *   └─ [optional: re-key by call id → repartition topic "by-call-id"]
+ *       └─ call-processor  (stores: channels, audio blocks, pending windows, last seen, ended)
+ *            ├─ segments  → SegmentEmbedding, key = call id
+ *            ├─ calls     → CallEmbedding,    key = "&lt;call id&gt;|&lt;channel index&gt;"
+ *            └─ dlq       → AudioChunk + callvec.dlq.* headers
+ * </pre>
+ *
+ * Undecodable input records never reach the processor: Kafka Streams' deserialization handler sends
+ * them to the same dead-letter topic ({@code errors.dead.letter.queue.topic.name}).
+ */
+public final class CallvecTopology {
+  public static final String SOURCE_NODE = "chunks-source";
+  public static final String PROCESSOR_NODE = "call-processor";
+  public static final String REPARTITION_NAME = "by-call-id";
+
+  /** Per call × channel state: {@code ChannelState}, small. */
+  public static final String CHANNEL_STORE = "callvec-channels";
+  /** 16 kHz audio blocks of open windows, key = channel prefix + start sample. */
+  public static final String BLOCK_STORE = "callvec-audio-blocks";
+  /** Windows waiting for inference, key = channel prefix + segment index. */
+  public static final String PENDING_STORE = "callvec-pending-windows";
+  /** Wall-clock time of each open channel's last chunk, for the idle timeout. */
+  public static final String LAST_SEEN_STORE = "callvec-last-seen";
+  /** Ended channels, to reject chunks that arrive after the end. */
+  public static final String ENDED_STORE = "callvec-ended";
+
+  private CallvecTopology() {}
+
+  /**
+   * Builds the topology.
+   *
+   * @param settings topic names, windowing and limits
+   * @param frontEnds the audio front end
+   * @param inference the shared micro-batcher
+   * @param metrics where the topology's meters go
+   */
+  public static Topology build(TopologySettings settings, FrontEndFactory frontEnds, InferenceClient inference, TopologyMetrics metrics) {
+    Serde<AudioChunk> chunkSerde = CallvecSerdes.audioChunk();
+    Serde<SegmentEmbedding> segmentSerde = CallvecSerdes.segmentEmbedding();
+    Serde<CallEmbedding> callSerde = CallvecSerdes.callEmbedding();
+
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, AudioChunk> chunks = builder.stream(settings.inputTopic(),
+        Consumed.with(Serdes.String(), chunkSerde).withName(SOURCE_NODE));
+    if (settings.repartitionByCallId()) {
+      chunks = chunks
+          .selectKey((k, v) -> v == null ? k : v.getCallId(), Named.as("key-by-call-id"))
+          .repartition(Repartitioned.<String, AudioChunk>as(REPARTITION_NAME).withKeySerde(Serdes.String()).withValueSerde(chunkSerde));
+    }
+    KStream<String, Output> out = chunks.process(new Supplier(settings, frontEnds, inference, metrics), Named.as(PROCESSOR_NODE));
+    out.split(Named.as("route-"))
+        .branch((k, v) -> v instanceof Output.Segment, Branched.withConsumer(s -> s
+            .mapValues(v -> ((Output.Segment) v).value(), Named.as("segment-values"))
+            .to(settings.segmentsTopic(), Produced.with(Serdes.String(), segmentSerde).withName("segments-sink")), "segments"))
+        .branch((k, v) -> v instanceof Output.Call, Branched.withConsumer(s -> s
+            .mapValues(v -> ((Output.Call) v).value(), Named.as("call-values"))
+            .to(settings.callsTopic(), Produced.with(Serdes.String(), callSerde).withName("calls-sink")), "calls"))
+        .branch((k, v) -> v instanceof Output.DeadLetter, Branched.withConsumer(s -> s
+            .mapValues(v -> ((Output.DeadLetter) v).value(), Named.as("dlq-values"))
+            .to(settings.dlqTopic(), Produced.with(Serdes.String(), chunkSerde).withName("dlq-sink")), "dlq"))
+        .noDefaultBranch();
+    return builder.build();
+  }
+
+  /** Supplies one processor per task, with its stores. */
+  private static final class Supplier implements ProcessorSupplier<String, AudioChunk, String, Output> {
+    private final TopologySettings settings;
+    private final FrontEndFactory frontEnds;
+    private final InferenceClient inference;
+    private final TopologyMetrics metrics;
+
+    Supplier(TopologySettings settings, FrontEndFactory frontEnds, InferenceClient inference, TopologyMetrics metrics) {
+      this.settings = settings;
+      this.frontEnds = frontEnds;
+      this.inference = inference;
+      this.metrics = metrics;
+    }
+
+    @Override
+    public Processor<String, AudioChunk, String, Output> get() {
+      return new CallProcessor(settings, frontEnds, inference, metrics);
+    }
+
+    @Override
+    public Set<StoreBuilder<?>> stores() {
+      return Set.of(
+          bytesStore(CHANNEL_STORE),
+          bytesStore(BLOCK_STORE),
+          bytesStore(PENDING_STORE),
+          longStore(LAST_SEEN_STORE),
+          longStore(ENDED_STORE));
+    }
+
+    private static StoreBuilder<KeyValueStore<Bytes, byte[]>> bytesStore(String name) {
+      return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
+    }
+
+    private static StoreBuilder<KeyValueStore<Bytes, Long>> longStore(String name) {
+      return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.Long()).withCachingEnabled();
+    }
+  }
+}

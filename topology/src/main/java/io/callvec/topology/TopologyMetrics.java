@@ -1,0 +1,129 @@
+package io.callvec.topology;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The topology's own meters (Prometheus names in brackets: dots become underscores, counters get
+ * {@code _total}, timers {@code _seconds}):
+ *
+ * <ul>
+ *   <li>{@code callvec.chunks} {result=accepted|duplicate|late}: chunks by outcome;
+ *   <li>{@code callvec.dead.letters} {reason}: records sent to the dead-letter topic;
+ *   <li>{@code callvec.channels.started}, {@code callvec.channels.ended} {reason}: call × channel
+ *       streams opened and ended (open streams = started − ended);
+ *   <li>{@code callvec.segments}: segment embeddings emitted;
+ *   <li>{@code callvec.calls}, {@code callvec.calls.empty}: call embeddings emitted, and ended
+ *       streams too short for any segment;
+ *   <li>{@code callvec.segment.latency}: from the Kafka timestamp of the last chunk of a segment to
+ *       its embedding being produced (end-to-end latency before the commit);
+ *   <li>{@code callvec.gap.filled.samples}: silence inserted into short gaps (samples at 16 kHz);
+ *       {@code callvec.runs.new}: long gaps that started a new contiguous run;
+ *   <li>{@code callvec.backpressure.waits}: times a task waited for the batcher's full queue;
+ *       {@code callvec.windows.resubmitted}: pending windows resubmitted after a restart or
+ *       rebalance.
+ * </ul>
+ */
+public final class TopologyMetrics {
+  private final MeterRegistry registry;
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Timer latency;
+
+  public TopologyMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.latency = Timer.builder("callvec.segment.latency")
+        .description("Kafka timestamp of a segment's last chunk to its embedding produced")
+        .publishPercentiles(0.5, 0.95, 0.99)
+        .publishPercentileHistogram(false)
+        .distributionStatisticExpiry(Duration.ofMinutes(2))
+        .register(registry);
+    // Register the untagged counters up front so they are exported (at 0) from the start.
+    counter("callvec.channels.started", null, null);
+    counter("callvec.segments", null, null);
+    counter("callvec.calls", null, null);
+    counter("callvec.calls.empty", null, null);
+    counter("callvec.gap.filled.samples", null, null);
+    counter("callvec.runs.new", null, null);
+    counter("callvec.backpressure.waits", null, null);
+    counter("callvec.windows.resubmitted", null, null);
+    counter("callvec.chunks", "result", "accepted");
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  private Counter counter(String name, String tag, String value) {
+    String id = tag == null ? name : name + "|" + tag + "=" + value;
+    return counters.computeIfAbsent(id, k -> {
+      Counter.Builder b = Counter.builder(name);
+      if (tag != null) {
+        b.tag(tag, value);
+      }
+      return b.register(registry);
+    });
+  }
+
+  public void chunk(String result) {
+    counter("callvec.chunks", "result", result).increment();
+  }
+
+  public void deadLetter(String reason) {
+    counter("callvec.dead.letters", "reason", reason).increment();
+  }
+
+  public void channelStarted() {
+    counter("callvec.channels.started", null, null).increment();
+  }
+
+  public void channelEnded(String reason) {
+    counter("callvec.channels.ended", "reason", reason).increment();
+  }
+
+  public void segmentEmitted(long latencyMs) {
+    counter("callvec.segments", null, null).increment();
+    latency.record(Math.max(0, latencyMs), TimeUnit.MILLISECONDS);
+  }
+
+  public void callEmitted() {
+    counter("callvec.calls", null, null).increment();
+  }
+
+  public void callWithoutSegments() {
+    counter("callvec.calls.empty", null, null).increment();
+  }
+
+  public void gapFilled(long samples16k) {
+    if (samples16k > 0) {
+      counter("callvec.gap.filled.samples", null, null).increment(samples16k);
+    }
+  }
+
+  public void newRuns(long runs) {
+    if (runs > 0) {
+      counter("callvec.runs.new", null, null).increment(runs);
+    }
+  }
+
+  public void backpressure() {
+    counter("callvec.backpressure.waits", null, null).increment();
+  }
+
+  public void resubmitted(int windows) {
+    counter("callvec.windows.resubmitted", null, null).increment(windows);
+  }
+
+  /** Total of a counter over all its tags (for progress output and tests). */
+  public double total(String name) {
+    return registry.find(name).counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  /** The latency timer. */
+  public Timer latency() {
+    return latency;
+  }
+}

@@ -1,0 +1,563 @@
+package io.callvec.topology.internals;
+
+import io.callvec.model.ModelInfo;
+import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.AudioEncoding;
+import io.callvec.schemas.CallEmbedding;
+import io.callvec.schemas.CallEndReason;
+import io.callvec.schemas.Channel;
+import io.callvec.schemas.ModelProvenance;
+import io.callvec.schemas.SegmentEmbedding;
+import io.callvec.schemas.Vectors;
+import io.callvec.topology.CallvecTopology;
+import io.callvec.topology.Output;
+import io.callvec.topology.TopologyMetrics;
+import io.callvec.topology.TopologySettings;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.StreamsException;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The heart of callvec: per call × channel, chunks in, segment and call embeddings out.
+ *
+ * <h2>Exactly once with asynchronous inference</h2>
+ *
+ * A window is cut while processing the chunk that completes it. Its coordinates go into the
+ * changelogged pending store and its audio stays in the block store; both writes belong to the
+ * transaction that consumes the chunk. The window is then submitted to the shared micro-batcher.
+ * Results come back on batcher threads into this task's completion queue, which the stream thread
+ * drains (after each record and on a wall-clock punctuator): the segment record is forwarded and the
+ * pending entry deleted, in the same transaction. So, whatever crashes when:
+ *
+ * <ul>
+ *   <li>a window whose chunk was not committed is cut again when the chunk is reprocessed;
+ *   <li>a window committed as pending but not yet emitted is resubmitted from the pending store
+ *       when the task is initialised (on this or another instance);
+ *   <li>an emitted segment's transaction commits the deletion of its pending entry with it, so it is
+ *       never emitted twice; an aborted one leaves the entry pending.
+ * </ul>
+ *
+ * <p>A window whose inference fails permanently (after the batcher's retries) stops the stream
+ * thread with a {@link StreamsException}: nothing is committed for it and it is never dropped.
+ *
+ * <h2>State per open call × channel</h2>
+ *
+ * {@link ChannelState} (small), audio blocks from the oldest pending window to the newest sample
+ * (about one window plus pending windows), pending window coordinates, a last-seen time. After the
+ * call embedding is emitted all of it is deleted, and a small "ended" marker rejects late chunks for
+ * {@link TopologySettings#endedRetentionMs()}.
+ */
+public final class CallProcessor implements Processor<String, AudioChunk, String, Output> {
+  private static final Logger log = LoggerFactory.getLogger(CallProcessor.class);
+
+  /** DLQ header names. */
+  public static final String HEADER_REASON = "callvec.dlq.reason";
+
+  public static final String HEADER_DETAIL = "callvec.dlq.detail";
+  public static final String HEADER_SOURCE = "callvec.dlq.source";
+
+  private static final int BLOCK_HEADER_BYTES = 8;
+
+  private final TopologySettings settings;
+  private final FrontEndFactory frontEnds;
+  private final InferenceClient inference;
+  private final TopologyMetrics metrics;
+
+  private ProcessorContext<String, Output> context;
+  private KeyValueStore<Bytes, byte[]> channels;
+  private KeyValueStore<Bytes, byte[]> blocks;
+  private KeyValueStore<Bytes, byte[]> pending;
+  private KeyValueStore<Bytes, Long> lastSeen;
+  private KeyValueStore<Bytes, Long> ended;
+  /** Results of this task's windows; replaced on every init so stale results of a closed run are dropped. */
+  private ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+  private ModelInfo modelInfo;
+  private ModelProvenance provenance;
+
+  public CallProcessor(TopologySettings settings, FrontEndFactory frontEnds, InferenceClient inference, TopologyMetrics metrics) {
+    this.settings = settings;
+    this.frontEnds = frontEnds;
+    this.inference = inference;
+    this.metrics = metrics;
+  }
+
+  private record Completion(Bytes pendingKey, float[] vector, Throwable error) {}
+
+  @Override
+  public void init(ProcessorContext<String, Output> context) {
+    this.context = context;
+    this.channels = context.getStateStore(CallvecTopology.CHANNEL_STORE);
+    this.blocks = context.getStateStore(CallvecTopology.BLOCK_STORE);
+    this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
+    this.lastSeen = context.getStateStore(CallvecTopology.LAST_SEEN_STORE);
+    this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
+    this.completions = new ConcurrentLinkedQueue<>();
+    this.modelInfo = inference.modelInfo();
+    this.provenance = new ModelProvenance(modelInfo.modelId(), modelInfo.revision(), modelInfo.contentSha256());
+    context.schedule(Duration.ofMillis(settings.completionPollMs()), PunctuationType.WALL_CLOCK_TIME, now -> drainCompletions());
+    context.schedule(Duration.ofMillis(settings.idleScanIntervalMs()), PunctuationType.WALL_CLOCK_TIME, this::scanIdle);
+    resubmitPending();
+  }
+
+  // ---------------------------------------------------------------- input
+
+  @Override
+  public void process(Record<String, AudioChunk> record) {
+    try {
+      handle(record);
+    } catch (InvalidChunkException e) {
+      deadLetter(record, e.reason(), e.getMessage());
+    }
+    drainCompletions();
+  }
+
+  private void handle(Record<String, AudioChunk> record) throws InvalidChunkException {
+    AudioChunk chunk = record.value();
+    if (chunk == null) {
+      throw new InvalidChunkException(DeadLetterReason.NULL_VALUE, "record has no value (tombstone)");
+    }
+    if (record.key() == null && !settings.repartitionByCallId()) {
+      throw new InvalidChunkException(DeadLetterReason.NULL_KEY,
+          "record has no key: chunks must be keyed by call id so a stream stays in one partition (or set callvec.input.repartition=true)");
+    }
+    String callId = chunk.getCallId();
+    if (callId == null || callId.isBlank() || callId.chars().anyMatch(Character::isISOControl)) {
+      throw new InvalidChunkException(DeadLetterReason.INVALID_CALL_ID, "call id is empty or has control characters");
+    }
+    if (callId.length() > TopologySettings.MAX_CALL_ID_CHARS) {
+      throw new InvalidChunkException(DeadLetterReason.CALL_ID_TOO_LONG,
+          "call id has " + callId.length() + " chars, at most " + TopologySettings.MAX_CALL_ID_CHARS + " accepted");
+    }
+    Channel channel = chunk.getChannel();
+    if (channel == null || channel.getIndex() < 0 || channel.getIndex() > TopologySettings.MAX_CHANNEL_INDEX) {
+      throw new InvalidChunkException(DeadLetterReason.INVALID_CHANNEL,
+          "channel index must be 0.." + TopologySettings.MAX_CHANNEL_INDEX + ", got " + (channel == null ? null : channel.getIndex()));
+    }
+    if (chunk.getSequenceNumber() < 0) {
+      throw new InvalidChunkException(DeadLetterReason.NEGATIVE_SEQUENCE, "sequence number " + chunk.getSequenceNumber() + " < 0");
+    }
+    if (chunk.getMediaTimestampMs() < 0) {
+      throw new InvalidChunkException(DeadLetterReason.NEGATIVE_TIMESTAMP, "media timestamp " + chunk.getMediaTimestampMs() + " ms < 0");
+    }
+    int payloadBytes = chunk.getPayload() == null ? 0 : chunk.getPayload().remaining();
+    if (payloadBytes > settings.maxPayloadBytes()) {
+      throw new InvalidChunkException(DeadLetterReason.OVERSIZE_PAYLOAD,
+          "payload of " + payloadBytes + " bytes exceeds callvec.max.payload.bytes=" + settings.maxPayloadBytes());
+    }
+    if (payloadBytes == 0 && !chunk.getEndOfStream()) {
+      throw new InvalidChunkException(DeadLetterReason.EMPTY_PAYLOAD, "empty payload on a chunk that is not end-of-stream");
+    }
+
+    byte[] prefix = StoreKeys.channelPrefix(callId, channel.getIndex());
+    Bytes channelKey = Bytes.wrap(prefix);
+    if (ended.get(channelKey) != null) {
+      throw new InvalidChunkException(DeadLetterReason.CHUNK_AFTER_END, "stream " + callId + "/" + channel.getIndex() + " has already ended");
+    }
+
+    byte[] stored = channels.get(channelKey);
+    ChannelState state;
+    FrontEndPort frontEnd;
+    if (stored == null) {
+      frontEnd = frontEnds.create(chunk.getEncoding(), chunk.getSampleRateHz());
+      state = new ChannelState(newCutter());
+      state.channelName = channel.getName() == null ? "" : channel.getName();
+      state.encodingOrdinal = chunk.getEncoding().ordinal();
+      state.sampleRateHz = chunk.getSampleRateHz();
+    } else {
+      state = ChannelState.fromBytes(stored, newCutter());
+      if (state.encodingOrdinal != chunk.getEncoding().ordinal() || state.sampleRateHz != chunk.getSampleRateHz()) {
+        throw new InvalidChunkException(DeadLetterReason.FORMAT_CHANGED, "stream started as " + AudioEncoding.values()[state.encodingOrdinal]
+            + " " + state.sampleRateHz + " Hz, chunk is " + chunk.getEncoding() + " " + chunk.getSampleRateHz() + " Hz");
+      }
+      frontEnd = frontEnds.restore(chunk.getEncoding(), chunk.getSampleRateHz(), state.frontEnd);
+    }
+
+    long recordTs = record.timestamp();
+    BlockWriter writer = new BlockWriter(prefix, state, recordTs);
+    if (payloadBytes > 0) {
+      byte[] payload = new byte[payloadBytes];
+      chunk.getPayload().duplicate().get(payload);
+      long gapBefore = frontEnd.gapFilledSamples16k();
+      long runsBefore = frontEnd.newRuns();
+      FrontEndPort.Placement placement = frontEnd.accept(chunk.getSequenceNumber(), chunk.getMediaTimestampMs(), payload, writer);
+      metrics.gapFilled(frontEnd.gapFilledSamples16k() - gapBefore);
+      metrics.newRuns(frontEnd.newRuns() - runsBefore);
+      switch (placement) {
+        case DUPLICATE -> {
+          metrics.chunk("duplicate");
+          throw new InvalidChunkException(DeadLetterReason.DUPLICATE, "duplicate of an accepted chunk (sequence " + chunk.getSequenceNumber() + ")");
+        }
+        case TOO_LATE -> {
+          metrics.chunk("late");
+          throw new InvalidChunkException(DeadLetterReason.TOO_LATE, "chunk at " + chunk.getMediaTimestampMs()
+              + " ms arrived after its position was emitted (lateness limit " + settings.reorderLatenessMs() + " ms)");
+        }
+        case ACCEPTED -> metrics.chunk("accepted");
+      }
+      state.firstChunkTimestampMs = Math.min(state.firstChunkTimestampMs, recordTs);
+      state.lastChunkTimestampMs = Math.max(state.lastChunkTimestampMs, recordTs);
+    } else {
+      metrics.chunk("accepted");
+    }
+    state.frontEnd = frontEnd.toBytes();
+
+    if (stored == null) {
+      metrics.channelStarted();
+    }
+    if (chunk.getEndOfStream()) {
+      endChannel(prefix, state, frontEnd, writer, CallEndReason.END_OF_STREAM, recordTs);
+    } else {
+      channels.put(channelKey, state.toBytes());
+      lastSeen.put(channelKey, context.currentSystemTimeMs());
+    }
+  }
+
+  private WindowCutter newCutter() {
+    return new WindowCutter(settings.windowSamples(), settings.hopSamples(), settings.minFinalSamples());
+  }
+
+  /** Writes front-end output to the block store and cuts windows. */
+  private final class BlockWriter implements FrontEndPort.AudioSink, WindowCutter.Listener {
+    private final byte[] prefix;
+    private final ChannelState state;
+    private final long recordTs;
+
+    BlockWriter(byte[] prefix, ChannelState state, long recordTs) {
+      this.prefix = prefix;
+      this.state = state;
+      this.recordTs = recordTs;
+    }
+
+    @Override
+    public void audio(long startSample16k, float[] samples, int offset, int length) {
+      state.cutter.append(startSample16k, samples, offset, length, this);
+    }
+
+    @Override
+    public void block(long startSample, float[] samples, int offset, int length) {
+      ByteBuffer b = ByteBuffer.allocate(BLOCK_HEADER_BYTES + 4 * length).order(ByteOrder.LITTLE_ENDIAN);
+      b.putLong(recordTs);
+      b.asFloatBuffer().put(samples, offset, length);
+      blocks.put(StoreKeys.withLong(prefix, startSample), b.array());
+    }
+
+    @Override
+    public void window(int segmentIndex, long startSample, int lengthSamples) {
+      PendingWindow w = new PendingWindow(segmentIndex, startSample, lengthSamples);
+      float[] audio = readWindow(prefix, w);
+      Bytes key = StoreKeys.withLong(prefix, segmentIndex);
+      pending.put(key, w.toBytes());
+      state.pendingWindows++;
+      submit(key, prefix, w, audio);
+    }
+  }
+
+  // ---------------------------------------------------------------- inference
+
+  private void submit(Bytes key, byte[] prefix, PendingWindow w, float[] audio) {
+    ConcurrentLinkedQueue<Completion> queue = completions;
+    while (true) {
+      CompletableFuture<float[]> future;
+      try {
+        future = inference.submit(audio);
+      } catch (InferenceClient.SaturatedException e) {
+        // Backpressure: the batcher stayed full for its submit timeout. Forward what is done meanwhile, then try again.
+        metrics.backpressure();
+        drainCompletions();
+        continue;
+      } catch (RuntimeException e) {
+        throw new StreamsException("cannot submit window " + w.segmentIndex() + " of " + StoreKeys.callId(prefix) + " for inference", e);
+      }
+      future.whenComplete((vector, error) -> queue.add(new Completion(key, vector, error)));
+      return;
+    }
+  }
+
+  /** The window's 16 kHz audio, from the block store. */
+  private float[] readWindow(byte[] prefix, PendingWindow w) {
+    float[] out = new float[w.lengthSamples()];
+    long end = w.startSample() + w.lengthSamples();
+    int filled = 0;
+    long expected = w.startSample();
+    try (KeyValueIterator<Bytes, byte[]> it = blocks.range(StoreKeys.withLong(prefix, w.startSample()), StoreKeys.withLong(prefix, end - 1))) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, byte[]> kv = it.next();
+        long blockStart = StoreKeys.trailingLong(kv.key.get());
+        if (blockStart != expected) {
+          throw new IllegalStateException("audio block missing at sample " + expected + " (next block starts at " + blockStart + ")");
+        }
+        ByteBuffer b = ByteBuffer.wrap(kv.value).order(ByteOrder.LITTLE_ENDIAN);
+        long ts = b.getLong();
+        w.observeChunkTimestamp(ts);
+        int blockSamples = (kv.value.length - BLOCK_HEADER_BYTES) / 4;
+        int n = (int) Math.min(blockSamples, end - blockStart);
+        b.asFloatBuffer().get(out, filled, n);
+        filled += n;
+        expected = blockStart + blockSamples;
+      }
+    }
+    if (filled != w.lengthSamples()) {
+      throw new IllegalStateException("window " + w.segmentIndex() + " of " + StoreKeys.callId(prefix) + " needs " + w.lengthSamples()
+          + " samples from " + w.startSample() + ", the block store holds " + filled);
+    }
+    return out;
+  }
+
+  private void resubmitPending() {
+    List<KeyValue<Bytes, byte[]>> all = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
+      it.forEachRemaining(all::add);
+    }
+    for (KeyValue<Bytes, byte[]> kv : all) {
+      byte[] prefix = StoreKeys.prefixOf(kv.key.get());
+      PendingWindow w = PendingWindow.fromBytes(kv.value);
+      submit(kv.key, prefix, w, readWindow(prefix, w));
+    }
+    if (!all.isEmpty()) {
+      log.info("task {}: resubmitted {} windows that were pending inference", context.taskId(), all.size());
+      metrics.resubmitted(all.size());
+    }
+  }
+
+  /** Forwards finished inferences; runs on the stream thread only. */
+  private void drainCompletions() {
+    Completion c;
+    while ((c = completions.poll()) != null) {
+      byte[] pendingBytes = pending.get(c.pendingKey());
+      if (pendingBytes == null) {
+        continue; // already emitted (a stale duplicate) or the channel was dropped
+      }
+      byte[] prefix = StoreKeys.prefixOf(c.pendingKey().get());
+      PendingWindow w = PendingWindow.fromBytes(pendingBytes);
+      if (c.error() != null) {
+        Throwable cause = c.error() instanceof java.util.concurrent.CompletionException ? c.error().getCause() : c.error();
+        throw new StreamsException("inference failed for window " + w.segmentIndex() + " of call " + StoreKeys.callId(prefix)
+            + " channel " + StoreKeys.channelIndex(prefix) + ": " + cause + " — stopping without committing it", cause);
+      }
+      emitSegment(prefix, c.pendingKey(), w, c.vector());
+    }
+  }
+
+  private void emitSegment(byte[] prefix, Bytes pendingKey, PendingWindow w, float[] vector) {
+    Bytes channelKey = Bytes.wrap(prefix);
+    byte[] stored = channels.get(channelKey);
+    if (stored == null) {
+      throw new IllegalStateException("pending window without channel state: " + StoreKeys.callId(prefix));
+    }
+    ChannelState state = ChannelState.fromBytes(stored, newCutter());
+    long now = context.currentSystemTimeMs();
+    String callId = StoreKeys.callId(prefix);
+    Channel channel = new Channel(StoreKeys.channelIndex(prefix), state.channelName);
+    long start = w.startSample();
+    long end = start + w.lengthSamples();
+    SegmentEmbedding seg = SegmentEmbedding.newBuilder()
+        .setCallId(callId)
+        .setChannel(channel)
+        .setSegmentIndex(w.segmentIndex())
+        .setStartSample16k(start)
+        .setEndSample16k(end)
+        .setStartMs(start / TopologySettings.SAMPLES_PER_MS_16K)
+        .setEndMs(end / TopologySettings.SAMPLES_PER_MS_16K)
+        .setPaddedSamples16k(0L)
+        .setSpeechSamples16k(null)
+        .setDimension(vector.length)
+        .setVector(Vectors.toBytes(vector))
+        .setPooling(modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
+        .setProvenance(provenance)
+        .setFirstChunkTimestampMs(w.firstChunkTimestampMs())
+        .setLastChunkTimestampMs(w.lastChunkTimestampMs())
+        .setEmbeddedAtMs(now)
+        .build();
+    context.forward(new Record<>(callId, new Output.Segment(seg), Math.max(w.lastChunkTimestampMs(), 0L)));
+    pending.delete(pendingKey);
+    metrics.segmentEmitted(now - w.lastChunkTimestampMs());
+
+    if (state.vectorSum == null) {
+      state.vectorSum = new double[vector.length];
+    }
+    long weight = w.lengthSamples();
+    for (int i = 0; i < vector.length; i++) {
+      state.vectorSum[i] += weight * (double) vector[i];
+    }
+    state.weightSamples += weight;
+    state.embeddedSegments++;
+    state.pendingWindows--;
+    state.firstSegmentStart = state.firstSegmentStart < 0 ? start : Math.min(state.firstSegmentStart, start);
+    state.lastSegmentEnd = Math.max(state.lastSegmentEnd, end);
+
+    if (state.isEnded() && state.pendingWindows == 0) {
+      emitCallAndDelete(prefix, state, now);
+    } else {
+      pruneBlocks(prefix, state);
+      channels.put(channelKey, state.toBytes());
+    }
+  }
+
+  /** Deletes audio blocks that no pending or future window needs. */
+  private void pruneBlocks(byte[] prefix, ChannelState state) {
+    long keepFrom = state.cutter.nextWindowStart();
+    try (KeyValueIterator<Bytes, byte[]> it = pending.range(StoreKeys.withLong(prefix, 0), StoreKeys.withLong(prefix, Long.MAX_VALUE))) {
+      if (it.hasNext()) {
+        keepFrom = Math.min(keepFrom, PendingWindow.fromBytes(it.next().value).startSample());
+      }
+    }
+    deleteRange(blocks, prefix, keepFrom);
+  }
+
+  /** Deletes keys {@code prefix + [MIN, below)} of a store. */
+  private static void deleteRange(KeyValueStore<Bytes, byte[]> store, byte[] prefix, long below) {
+    if (below == Long.MIN_VALUE) {
+      return;
+    }
+    List<Bytes> doomed = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = store.range(StoreKeys.withLong(prefix, Long.MIN_VALUE), StoreKeys.withLong(prefix, below - 1))) {
+      while (it.hasNext()) {
+        doomed.add(it.next().key);
+      }
+    }
+    doomed.forEach(store::delete);
+  }
+
+  // ---------------------------------------------------------------- end of call
+
+  private void endChannel(byte[] prefix, ChannelState state, FrontEndPort frontEnd, BlockWriter writer, CallEndReason reason, long ts) {
+    frontEnd.finish(writer);
+    state.cutter.endRun(writer);
+    state.frontEnd = new byte[0];
+    state.endReason = reason.ordinal() + 1;
+    Bytes channelKey = Bytes.wrap(prefix);
+    lastSeen.delete(channelKey);
+    ended.put(channelKey, context.currentSystemTimeMs());
+    metrics.channelEnded(reason.name());
+    if (state.pendingWindows == 0) {
+      emitCallAndDelete(prefix, state, context.currentSystemTimeMs());
+    } else {
+      channels.put(channelKey, state.toBytes());
+    }
+  }
+
+  private void emitCallAndDelete(byte[] prefix, ChannelState state, long now) {
+    String callId = StoreKeys.callId(prefix);
+    int channelIndex = StoreKeys.channelIndex(prefix);
+    if (state.embeddedSegments > 0) {
+      float[] mean = new float[state.vectorSum.length];
+      for (int i = 0; i < mean.length; i++) {
+        mean[i] = (float) (state.vectorSum[i] / state.weightSamples);
+      }
+      CallEmbedding call = CallEmbedding.newBuilder()
+          .setCallId(callId)
+          .setChannel(new Channel(channelIndex, state.channelName))
+          .setSegmentCount(state.embeddedSegments)
+          .setSpeechDurationMs(state.weightSamples / TopologySettings.SAMPLES_PER_MS_16K)
+          .setStartMs(state.firstSegmentStart / TopologySettings.SAMPLES_PER_MS_16K)
+          .setEndMs(state.lastSegmentEnd / TopologySettings.SAMPLES_PER_MS_16K)
+          .setEndReason(CallEndReason.values()[state.endReason - 1])
+          .setDimension(mean.length)
+          .setVector(Vectors.toBytes(mean))
+          .setPooling("duration-weighted-mean/" + modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
+          .setProvenance(provenance)
+          .setFirstChunkTimestampMs(state.firstChunkTimestampMs)
+          .setLastChunkTimestampMs(state.lastChunkTimestampMs)
+          .setEmbeddedAtMs(now)
+          .build();
+      context.forward(new Record<>(callKey(callId, channelIndex), new Output.Call(call), Math.max(state.lastChunkTimestampMs, 0L)));
+      metrics.callEmitted();
+    } else {
+      metrics.callWithoutSegments();
+    }
+    Bytes channelKey = Bytes.wrap(prefix);
+    deleteRange(blocks, prefix, Long.MAX_VALUE);
+    deleteRange(pending, prefix, Long.MAX_VALUE);
+    channels.delete(channelKey);
+  }
+
+  /** Key of call-embedding records: unique per call × channel, so that a compacted topic keeps every channel. */
+  public static String callKey(String callId, int channelIndex) {
+    return callId + "|" + channelIndex;
+  }
+
+  private void scanIdle(long nowMs) {
+    List<Bytes> idle = new ArrayList<>();
+    try (KeyValueIterator<Bytes, Long> it = lastSeen.all()) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, Long> kv = it.next();
+        if (nowMs - kv.value >= settings.idleTimeoutMs()) {
+          idle.add(kv.key);
+        }
+      }
+    }
+    for (Bytes key : idle) {
+      byte[] stored = channels.get(key);
+      if (stored == null) {
+        lastSeen.delete(key);
+        continue;
+      }
+      ChannelState state = ChannelState.fromBytes(stored, newCutter());
+      byte[] prefix = key.get();
+      AudioEncoding enc = AudioEncoding.values()[state.encodingOrdinal];
+      FrontEndPort frontEnd = frontEnds.restore(enc, state.sampleRateHz, state.frontEnd);
+      log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
+      endChannel(prefix, state, frontEnd, new BlockWriter(prefix, state, state.lastChunkTimestampMs), CallEndReason.IDLE_TIMEOUT, nowMs);
+    }
+    List<Bytes> expired = new ArrayList<>();
+    try (KeyValueIterator<Bytes, Long> it = ended.all()) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, Long> kv = it.next();
+        if (nowMs - kv.value >= settings.endedRetentionMs()) {
+          expired.add(kv.key);
+        }
+      }
+    }
+    expired.forEach(ended::delete);
+    drainCompletions();
+  }
+
+  // ---------------------------------------------------------------- dead letters
+
+  private void deadLetter(Record<String, AudioChunk> record, DeadLetterReason reason, String detail) {
+    metrics.deadLetter(reason.name());
+    RecordHeaders headers = new RecordHeaders();
+    record.headers().forEach(headers::add);
+    headers.add(HEADER_REASON, reason.name().getBytes(StandardCharsets.UTF_8));
+    headers.add(HEADER_DETAIL, truncate(detail, 1000).getBytes(StandardCharsets.UTF_8));
+    context.recordMetadata().ifPresent(m -> headers.add(HEADER_SOURCE,
+        (m.topic() + "/" + m.partition() + "@" + m.offset()).getBytes(StandardCharsets.UTF_8)));
+    String key = record.key() == null ? null : truncate(record.key(), TopologySettings.MAX_CALL_ID_CHARS);
+    AudioChunk value = record.value();
+    if (value != null && reason == DeadLetterReason.CALL_ID_TOO_LONG) {
+      value = AudioChunk.newBuilder(value).setCallId(truncate(value.getCallId(), TopologySettings.MAX_CALL_ID_CHARS)).build();
+    }
+    if (value != null && reason == DeadLetterReason.OVERSIZE_PAYLOAD) {
+      value = AudioChunk.newBuilder(value).setPayload(ByteBuffer.allocate(0)).build();
+    }
+    context.forward(new Record<>(key, new Output.DeadLetter(value), record.timestamp(), headers));
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  @Override
+  public void close() {
+    // Windows still in flight complete into a queue nobody drains; they stay pending in the store
+    // and are resubmitted by whichever instance initialises this task next.
+    completions = new ConcurrentLinkedQueue<>();
+  }
+}

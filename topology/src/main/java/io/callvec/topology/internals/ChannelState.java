@@ -1,0 +1,114 @@
+package io.callvec.topology.internals;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Everything callvec keeps about one open call × channel, apart from its buffered audio (block
+ * store) and its windows waiting for inference (pending store). Serialised into the channel store
+ * on every chunk, so it is kept small: the front end's state (reorder buffer of at most the
+ * configured lateness, resampler history), the window cutter's positions, and the running sums of
+ * the call embedding.
+ *
+ * <p>Size bound, in bytes: about 100 + channel name + front-end state (≈ lateness × source rate ×
+ * 4 + resampler history) + 8 × dimension (the running vector sum in doubles).
+ */
+public final class ChannelState {
+  private static final byte VERSION = 1;
+
+  String channelName = "";
+  /** The stream's encoding (schema enum ordinal) and rate, fixed by its first chunk. */
+  int encodingOrdinal = -1;
+  int sampleRateHz;
+  /** Opaque state of the audio front end (assembler + resampler). */
+  byte[] frontEnd = new byte[0];
+  final WindowCutter cutter;
+
+  /** Segments whose embedding is still pending. */
+  int pendingWindows;
+  /** Segments embedded and pooled into the call sum. */
+  int embeddedSegments;
+  /** Duration-weighted sum of segment vectors (weights in samples); null before the first. */
+  double[] vectorSum;
+  long weightSamples;
+  long firstSegmentStart = -1;
+  long lastSegmentEnd = -1;
+  long firstChunkTimestampMs = Long.MAX_VALUE;
+  long lastChunkTimestampMs = Long.MIN_VALUE;
+  /** 0 = open, else the end reason's ordinal + 1 (schema enum CallEndReason). */
+  int endReason;
+  /** Model provenance of the pooled vectors: content hash of the first segment's model. */
+  String modelHash = "";
+
+  ChannelState(WindowCutter cutter) {
+    this.cutter = cutter;
+  }
+
+  boolean isEnded() {
+    return endReason != 0;
+  }
+
+  byte[] toBytes() {
+    byte[] name = channelName.getBytes(StandardCharsets.UTF_8);
+    byte[] hash = modelHash.getBytes(StandardCharsets.UTF_8);
+    int dim = vectorSum == null ? -1 : vectorSum.length;
+    ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8 * 4 + 4
+        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 5 + 4 + 4 + hash.length);
+    b.put(VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
+    b.putInt(frontEnd.length).put(frontEnd);
+    b.putLong(cutter.runStart).putLong(cutter.writtenEnd).putLong(cutter.nextWindowStart).putLong(cutter.lastEmittedEnd);
+    b.putInt(cutter.nextSegmentIndex);
+    b.putInt(pendingWindows).putInt(embeddedSegments).putInt(endReason);
+    b.putInt(dim);
+    for (int i = 0; i < dim; i++) {
+      b.putDouble(vectorSum[i]);
+    }
+    b.putLong(weightSamples).putLong(firstSegmentStart).putLong(lastSegmentEnd);
+    b.putLong(firstChunkTimestampMs).putLong(lastChunkTimestampMs);
+    b.putInt(hash.length).put(hash);
+    return b.array();
+  }
+
+  static ChannelState fromBytes(byte[] bytes, WindowCutter emptyCutter) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    byte v = b.get();
+    if (v != VERSION) {
+      throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION + ")");
+    }
+    ChannelState s = new ChannelState(emptyCutter);
+    s.channelName = string(b);
+    s.encodingOrdinal = b.getInt();
+    s.sampleRateHz = b.getInt();
+    s.frontEnd = new byte[b.getInt()];
+    b.get(s.frontEnd);
+    WindowCutter c = s.cutter;
+    c.runStart = b.getLong();
+    c.writtenEnd = b.getLong();
+    c.nextWindowStart = b.getLong();
+    c.lastEmittedEnd = b.getLong();
+    c.nextSegmentIndex = b.getInt();
+    s.pendingWindows = b.getInt();
+    s.embeddedSegments = b.getInt();
+    s.endReason = b.getInt();
+    int dim = b.getInt();
+    if (dim >= 0) {
+      s.vectorSum = new double[dim];
+      for (int i = 0; i < dim; i++) {
+        s.vectorSum[i] = b.getDouble();
+      }
+    }
+    s.weightSamples = b.getLong();
+    s.firstSegmentStart = b.getLong();
+    s.lastSegmentEnd = b.getLong();
+    s.firstChunkTimestampMs = b.getLong();
+    s.lastChunkTimestampMs = b.getLong();
+    s.modelHash = string(b);
+    return s;
+  }
+
+  private static String string(ByteBuffer b) {
+    byte[] x = new byte[b.getInt()];
+    b.get(x);
+    return new String(x, StandardCharsets.UTF_8);
+  }
+}
