@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The meters of one engine (names in {@link BatcherMetricNames}); removed at shutdown. */
+/** The meters of one engine (names in {@link BatcherMetricNames}); its gauges are removed at shutdown. */
 final class BatcherMeters {
   private final MeterRegistry registry;
-  private final List<Meter> meters = new ArrayList<>();
+  private final List<Meter> gauges = new ArrayList<>();
   private final int maxBatchWindows;
 
   final AtomicInteger queuedWindows = new AtomicInteger();
@@ -41,80 +41,72 @@ final class BatcherMeters {
     this.maxBatchWindows = maxBatchWindows;
     Tags tags = Tags.of(BatcherMetricNames.TAG_MODEL, model);
     batchSize =
-        add(
-            DistributionSummary.builder(BatcherMetricNames.BATCH_SIZE)
-                .description("Windows per dispatched batch")
-                .baseUnit("windows")
-                .tags(tags)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(1.0)
-                .maximumExpectedValue((double) Math.max(2, maxBatchWindows))
-                .register(registry));
+        DistributionSummary.builder(BatcherMetricNames.BATCH_SIZE)
+            .description("Windows per dispatched batch")
+            .baseUnit("windows")
+            .tags(tags)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(1.0)
+            .maximumExpectedValue((double) Math.max(2, maxBatchWindows))
+            .register(registry);
     batchFill =
-        add(
-            DistributionSummary.builder(BatcherMetricNames.BATCH_FILL)
-                .description("Batch size / max batch size, 0..1, per dispatched batch")
-                .tags(tags)
-                .serviceLevelObjectives(0.25, 0.5, 0.75, 0.9, 1.0)
-                .register(registry));
+        DistributionSummary.builder(BatcherMetricNames.BATCH_FILL)
+            .description("Batch size / max batch size, 0..1, per dispatched batch")
+            .tags(tags)
+            .serviceLevelObjectives(0.25, 0.5, 0.75, 0.9, 1.0)
+            .register(registry);
     queueWait =
-        add(
-            Timer.builder(BatcherMetricNames.QUEUE_WAIT)
-                .description("Time a window waited from submit to the dispatch of its batch")
-                .tags(tags)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000))
-                .maximumExpectedValue(Duration.ofSeconds(60))
-                .register(registry));
+        Timer.builder(BatcherMetricNames.QUEUE_WAIT)
+            .description("Time a window waited from submit to the dispatch of its batch")
+            .tags(tags)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(100_000))
+            .maximumExpectedValue(Duration.ofSeconds(60))
+            .register(registry);
     inference =
-        add(
-            Timer.builder(BatcherMetricNames.INFERENCE)
-                .description("Duration of one embedBatch call (one attempt of one batch)")
-                .tags(tags)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(60))
-                .register(registry));
+        Timer.builder(BatcherMetricNames.INFERENCE)
+            .description("Duration of one embedBatch call (one attempt of one batch)")
+            .tags(tags)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(60))
+            .register(registry);
     windows =
-        add(
-            Counter.builder(BatcherMetricNames.WINDOWS)
-                .description("Windows embedded (futures completed with a vector)")
-                .baseUnit("windows")
-                .tags(tags)
-                .register(registry));
+        Counter.builder(BatcherMetricNames.WINDOWS)
+            .description("Windows embedded (futures completed with a vector)")
+            .baseUnit("windows")
+            .tags(tags)
+            .register(registry);
     audioSeconds =
-        add(
-            Counter.builder(BatcherMetricNames.AUDIO)
-                .description("Audio embedded, in seconds at 16 kHz")
-                .baseUnit("seconds")
-                .tags(tags)
-                .register(registry));
+        Counter.builder(BatcherMetricNames.AUDIO)
+            .description("Audio embedded, in seconds at 16 kHz")
+            .baseUnit("seconds")
+            .tags(tags)
+            .register(registry);
     batchFailures =
-        add(
-            Counter.builder(BatcherMetricNames.BATCH_FAILURES)
-                .description("Batches whose windows failed (after retries)")
-                .baseUnit("batches")
-                .tags(tags)
-                .register(registry));
+        Counter.builder(BatcherMetricNames.BATCH_FAILURES)
+            .description("Batches whose windows failed (after retries)")
+            .baseUnit("batches")
+            .tags(tags)
+            .register(registry);
     windowsFailedInference = failedWindows(tags, BatcherMetricNames.REASON_INFERENCE);
     windowsFailedShutdown = failedWindows(tags, BatcherMetricNames.REASON_SHUTDOWN);
     retries =
-        add(
-            Counter.builder(BatcherMetricNames.RETRIES)
-                .description("Re-runs of batches after transient inference failures")
-                .tags(tags)
-                .register(registry));
+        Counter.builder(BatcherMetricNames.RETRIES)
+            .description("Re-runs of batches after transient inference failures")
+            .tags(tags)
+            .register(registry);
     rejectedQueueFull = rejected(tags, BatcherMetricNames.REASON_QUEUE_FULL);
     rejectedClosed = rejected(tags, BatcherMetricNames.REASON_CLOSED);
     rejectedInterrupted = rejected(tags, BatcherMetricNames.REASON_INTERRUPTED);
-    add(
+    addGauge(
         Gauge.builder(BatcherMetricNames.QUEUE_DEPTH, queuedWindows, AtomicInteger::get)
             .description("Windows queued, not yet in a running batch")
             .baseUnit("windows")
             .tags(tags)
             .strongReference(true)
             .register(registry));
-    add(
+    addGauge(
         Gauge.builder(BatcherMetricNames.IN_FLIGHT, inFlightWindows, AtomicInteger::get)
             .description("Windows in batches being run (retries included)")
             .baseUnit("windows")
@@ -124,28 +116,25 @@ final class BatcherMeters {
   }
 
   private Counter failedWindows(Tags tags, String reason) {
-    return add(
-        Counter.builder(BatcherMetricNames.WINDOWS_FAILED)
-            .description("Windows whose futures failed, by reason")
-            .baseUnit("windows")
-            .tags(tags)
-            .tag(BatcherMetricNames.TAG_REASON, reason)
-            .register(registry));
+    return Counter.builder(BatcherMetricNames.WINDOWS_FAILED)
+        .description("Windows whose futures failed, by reason")
+        .baseUnit("windows")
+        .tags(tags)
+        .tag(BatcherMetricNames.TAG_REASON, reason)
+        .register(registry);
   }
 
   private Counter rejected(Tags tags, String reason) {
-    return add(
-        Counter.builder(BatcherMetricNames.REJECTED)
-            .description("Windows refused by submit, by reason")
-            .baseUnit("windows")
-            .tags(tags)
-            .tag(BatcherMetricNames.TAG_REASON, reason)
-            .register(registry));
+    return Counter.builder(BatcherMetricNames.REJECTED)
+        .description("Windows refused by submit, by reason")
+        .baseUnit("windows")
+        .tags(tags)
+        .tag(BatcherMetricNames.TAG_REASON, reason)
+        .register(registry);
   }
 
-  private <M extends Meter> M add(M meter) {
-    meters.add(meter);
-    return meter;
+  private void addGauge(Gauge gauge) {
+    gauges.add(gauge);
   }
 
   void dispatched(int windowsInBatch) {
@@ -191,11 +180,15 @@ final class BatcherMeters {
     rejectedInterrupted.increment();
   }
 
-  /** Removes this engine's meters, so that a later engine of the same model starts afresh. */
-  void remove() {
-    for (Meter m : meters) {
+  /**
+   * Removes this engine's gauges, so that a later engine of the same model registers its own
+   * instead of getting these (bound to this engine's state). Counters and timers stay: their final
+   * values remain visible, and a later engine of the same model continues them.
+   */
+  void removeGauges() {
+    for (Meter m : gauges) {
       registry.remove(m);
     }
-    meters.clear();
+    gauges.clear();
   }
 }

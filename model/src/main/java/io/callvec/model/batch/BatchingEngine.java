@@ -98,7 +98,8 @@ import org.slf4j.LoggerFactory;
  * in a running batch) fails with {@link EngineClosedException}; workers still inside {@code
  * embedBatch} are then given {@code workerJoinTimeout} to return. The engine closes its embedders
  * only when {@link BatchingOptions#ownsEmbedder()} is set, and only once all workers have stopped.
- * Its meters are removed from the registry at the end.
+ * Its two gauges are removed from the registry at the end; counters and timers stay (a later engine
+ * with the same model name continues them).
  *
  * <h2>Metrics</h2>
  *
@@ -461,7 +462,7 @@ public final class BatchingEngine implements AutoCloseable {
       } finally {
         lock.unlock();
       }
-      meters.remove();
+      meters.removeGauges();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
@@ -694,29 +695,37 @@ public final class BatchingEngine implements AutoCloseable {
       lock.unlock();
     }
     meters.inFlightWindows.addAndGet(-batch.items.size());
+    // Meters first, so that whoever sees a completed future also sees it counted. A future failed
+    // by a shutdown between the isDone check and complete() would be counted twice (rare, and only
+    // when a drain timeout expires).
     Runnable complete =
         vectors != null
             ? () -> {
-              int completed = 0;
+              int pending = 0;
               long samples = 0;
-              for (int i = 0; i < batch.items.size(); i++) {
-                Pending p = batch.items.get(i);
-                if (p.future.complete(vectors[i])) {
-                  completed++;
+              for (Pending p : batch.items) {
+                if (!p.future.isDone()) {
+                  pending++;
                   samples += p.window.length;
                 }
               }
-              meters.embedded(completed, samples);
+              meters.embedded(pending, samples);
+              for (int i = 0; i < batch.items.size(); i++) {
+                batch.items.get(i).future.complete(vectors[i]);
+              }
             }
             : () -> {
-              int failed = 0;
+              int pending = 0;
               for (Pending p : batch.items) {
-                if (p.future.completeExceptionally(failure)) {
-                  failed++;
+                if (!p.future.isDone()) {
+                  pending++;
                 }
               }
-              if (failed > 0) {
-                meters.batchFailed(failed);
+              if (pending > 0) {
+                meters.batchFailed(pending);
+              }
+              for (Pending p : batch.items) {
+                p.future.completeExceptionally(failure);
               }
             };
     if (completionExecutor == null) {
@@ -752,7 +761,6 @@ public final class BatchingEngine implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    abortSignal.countDown();
     EngineClosedException queuedFailure =
         new EngineClosedException(
             "batcher of model '"
@@ -767,6 +775,16 @@ public final class BatchingEngine implements AutoCloseable {
                 + "' shut down while this window's batch was still running: drain timeout of "
                 + drainTimeout.toMillis()
                 + " ms expired");
+    int pending = 0;
+    for (Pending p : notDispatched) {
+      pending += p.future.isDone() ? 0 : 1;
+    }
+    for (Batch b : running) {
+      for (Pending p : b.items) {
+        pending += p.future.isDone() ? 0 : 1;
+      }
+    }
+    meters.failedByShutdown(pending); // before completing, like finish()
     int failed = 0;
     for (Pending p : notDispatched) {
       if (p.future.completeExceptionally(queuedFailure)) {
@@ -780,7 +798,8 @@ public final class BatchingEngine implements AutoCloseable {
         }
       }
     }
-    meters.failedByShutdown(failed);
+    // Only now: a worker woken from a retry backoff must find its futures already failed.
+    abortSignal.countDown();
     if (failed > 0) {
       log.warn(
           "batcher of model '{}': drain timeout of {} ms expired; failed {} window(s) ({} queued,"
