@@ -1,0 +1,20 @@
+package io.callvec.model.batch;
+
+/**
+ * Base of the batcher's own (unchecked) exceptions: a window was refused at submission ({@link
+ * QueueFullException}, {@link EngineClosedException}, {@link SubmitInterruptedException}) or was
+ * dropped by a shutdown ({@link EngineClosedException} as the cause of a failed future).
+ *
+ * <p>Inference failures are not of this type: their futures fail with the embedder's {@link
+ * io.callvec.model.InferenceException}.
+ */
+public class BatcherException extends RuntimeException {
+
+  public BatcherException(String message) {
+    super(message);
+  }
+
+  public BatcherException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
