@@ -1,0 +1,239 @@
+package io.callvec.app;
+
+import io.callvec.model.EmbeddingModel;
+import io.callvec.model.ModelLoadException;
+import io.callvec.model.ModelOptions;
+import io.callvec.model.Pooling;
+import io.callvec.model.batch.BatchingEngine;
+import io.callvec.model.batch.BatchingOptions;
+import io.callvec.model.batch.RetryPolicy;
+import io.callvec.schemas.AvroTrust;
+import io.callvec.topology.CallvecTopology;
+import io.callvec.topology.TopologyMetrics;
+import io.callvec.topology.TopologySettings;
+import io.callvec.topology.internals.FrontEndFactory;
+import io.callvec.topology.internals.InferenceClient;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How callvec runs (what it is lives in {@link CallvecTopology}): loads the model, starts the shared
+ * micro-batcher, builds the topology, runs Kafka Streams, serves the HTTP endpoint, and shuts all of
+ * it down in the reverse order.
+ *
+ * <p>Shutdown ({@link #close()}, e.g. on SIGTERM): Kafka Streams is closed first (it commits what
+ * is done; windows still in inference stay pending in the changelog and are resubmitted by the next
+ * owner), then the batcher drains, then the model's session is closed.
+ *
+ * <p>A stream thread that fails (e.g. a window whose inference failed permanently) shuts this
+ * client down ({@code SHUTDOWN_CLIENT}); {@link #failure()} then holds the cause and {@link
+ * #awaitTermination} returns.
+ */
+public final class CallvecApp implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CallvecApp.class);
+
+  private final CallvecConfig config;
+  private final PrometheusMeterRegistry registry;
+  private final EmbeddingModel model;
+  private final BatchingEngine engine;
+  private final TopologyMetrics metrics;
+  private final KafkaStreams streams;
+  private final KafkaStreamsMetrics streamsMetrics;
+  private final HttpEndpoint http;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private volatile boolean closed;
+
+  private CallvecApp(CallvecConfig config, FrontEndFactory frontEnds) throws ModelLoadException, IOException {
+    AvroTrust.install();
+    this.config = config;
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    this.model = loadModel(config);
+    boolean ok = false;
+    BatchingEngine createdEngine = null;
+    KafkaStreams createdStreams = null;
+    HttpEndpoint createdHttp = null;
+    KafkaStreamsMetrics createdStreamsMetrics = null;
+    try {
+      createdEngine = new BatchingEngine(model, BatchingOptions.builder()
+          .modelName(model.info().modelId())
+          .maxBatchWindows(config.getInt(Settings.BATCH_MAX_WINDOWS))
+          .maxDelay(Duration.ofMillis(config.getLong(Settings.BATCH_MAX_DELAY_MS)))
+          .queueCapacityWindows(config.getInt(Settings.BATCH_QUEUE_CAPACITY))
+          .workers(config.getInt(Settings.BATCH_WORKERS))
+          .retryPolicy(RetryPolicy.of(config.getInt(Settings.BATCH_MAX_ATTEMPTS), Duration.ofMillis(50), 2.0, Duration.ofSeconds(2)))
+          .meterRegistry(registry)
+          .build());
+      this.metrics = new TopologyMetrics(registry);
+      Topology topology = CallvecTopology.build(TopologySettings.from(config), frontEnds, inferenceClient(createdEngine, model), metrics);
+      log.debug("topology:\n{}", topology.describe());
+      createdStreams = new KafkaStreams(topology, config.streamsProperties());
+      createdStreams.setUncaughtExceptionHandler(e -> {
+        log.error("stream thread failed, shutting this instance down: {}", e.toString(), e);
+        failure.compareAndSet(null, e);
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      });
+      KafkaStreams s = createdStreams;
+      createdStreams.setStateListener((now, before) -> {
+        log.info("Kafka Streams: {} -> {}", before, now);
+        if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+          stopped.countDown();
+        }
+      });
+      createdStreamsMetrics = new KafkaStreamsMetrics(createdStreams);
+      createdStreamsMetrics.bindTo(registry);
+      int port = config.getInt(Settings.HTTP_PORT);
+      if (port >= 0) {
+        createdHttp = HttpEndpoint.start(port, registry,
+            () -> s.state() != KafkaStreams.State.ERROR && s.state() != KafkaStreams.State.PENDING_ERROR,
+            () -> s.state() == KafkaStreams.State.RUNNING);
+      }
+      ok = true;
+    } finally {
+      if (!ok) {
+        if (createdHttp != null) {
+          createdHttp.close();
+        }
+        if (createdStreams != null) {
+          createdStreams.close(Duration.ofSeconds(5));
+        }
+        if (createdEngine != null) {
+          createdEngine.close();
+        }
+        model.close();
+      }
+    }
+    this.engine = createdEngine;
+    this.streams = createdStreams;
+    this.http = createdHttp;
+    this.streamsMetrics = createdStreamsMetrics;
+  }
+
+  /** Builds and starts the app. */
+  public static CallvecApp start(CallvecConfig config, FrontEndFactory frontEnds) throws ModelLoadException, IOException {
+    CallvecApp app = new CallvecApp(config, frontEnds);
+    log.info("starting callvec: application.id={} bootstrap.servers={} input={} model={} ({}, dim {}) provider={}",
+        config.raw("application.id"), config.raw("bootstrap.servers"), config.get(Settings.INPUT_TOPIC),
+        app.model.info().modelId(), app.model.info().source(), app.model.info().dimension(), app.model.info().provider());
+    app.streams.start();
+    return app;
+  }
+
+  static EmbeddingModel loadModel(CallvecConfig config) throws ModelLoadException {
+    ModelOptions options = ModelOptions.builder()
+        .provider(config.get(Settings.MODEL_PROVIDER))
+        .intraOpThreads(config.getInt(Settings.MODEL_INTRA_OP_THREADS))
+        .pooling(Pooling.valueOf(config.get(Settings.MODEL_POOLING).toUpperCase(Locale.ROOT)))
+        .l2Normalize(config.getBoolean(Settings.MODEL_L2_NORMALIZE))
+        .build();
+    String path = config.get(Settings.MODEL_PATH);
+    if (path.equals("classpath:fixture")) {
+      log.warn("using the bundled fixture model (tiny, random weights): its embeddings are NOT meaningful; "
+          + "export a real model with model/tools/export.py and set callvec.model.path");
+      return EmbeddingModel.loadBundledFixture(options);
+    }
+    if (path.startsWith("classpath:")) {
+      return EmbeddingModel.loadResource(path.substring("classpath:".length()), options);
+    }
+    return EmbeddingModel.load(Path.of(path), options);
+  }
+
+  /** Adapts the batcher to the processor's port. */
+  static InferenceClient inferenceClient(BatchingEngine engine, EmbeddingModel model) {
+    return new InferenceClient() {
+      @Override
+      public java.util.concurrent.CompletableFuture<float[]> submit(float[] window16k) {
+        try {
+          return engine.submit(window16k);
+        } catch (io.callvec.model.batch.QueueFullException e) {
+          throw new SaturatedException(e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public io.callvec.model.ModelInfo modelInfo() {
+        return model.info();
+      }
+    };
+  }
+
+  public KafkaStreams streams() {
+    return streams;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public TopologyMetrics metrics() {
+    return metrics;
+  }
+
+  public BatchingEngine engine() {
+    return engine;
+  }
+
+  public EmbeddingModel model() {
+    return model;
+  }
+
+  public CallvecConfig config() {
+    return config;
+  }
+
+  /** The HTTP port, or -1 when the endpoint is disabled. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  /** The error that stopped a stream thread, if any. */
+  public Throwable failure() {
+    return failure.get();
+  }
+
+  /** Waits until Kafka Streams has stopped (closed, or shut down after a failure). */
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    return stopped.await(timeout, unit);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    log.info("stopping callvec: closing Kafka Streams, draining the batcher, closing the model");
+    try {
+      streams.close(Duration.ofSeconds(60));
+    } finally {
+      try {
+        streamsMetrics.close();
+        engine.close();
+      } finally {
+        try {
+          model.close();
+        } finally {
+          if (http != null) {
+            http.close();
+          }
+          stopped.countDown();
+        }
+      }
+    }
+  }
+}
