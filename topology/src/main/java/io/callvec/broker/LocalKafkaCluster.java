@@ -59,8 +59,9 @@ import org.slf4j.LoggerFactory;
  * #createTopics}. Override any broker setting with {@link Builder#brokerProperty}.
  *
  * <p>{@link #close()} stops all nodes in parallel (stopping KRaft nodes one after another makes the
- * last one wait minutes for a lost quorum) and deletes the data folder unless it was given. Nodes
- * in child JVMs are also killed by a JVM shutdown hook if this JVM exits without closing.
+ * last one wait minutes for a lost quorum) and deletes the data folder unless it was given. A
+ * cluster of child JVMs is also closed by a JVM shutdown hook if this JVM exits without closing it,
+ * so no broker process outlives its parent (unless the parent is killed with SIGKILL).
  *
  * <p>Not thread-safe: start, stop and close from one thread; {@link #bootstrapServers()} and the
  * client helpers may be called from any thread.
@@ -124,7 +125,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
     this.brokerPorts = List.copyOf(brokerPorts);
     this.bootstrapServers = brokerPorts.stream().map(p -> HOST + ":" + p).collect(Collectors.joining(","));
     if (mode == Mode.CHILD_PROCESS) {
-      this.shutdownHook = new Thread(this::killChildrenNow, "local-kafka-kill-children");
+      this.shutdownHook = new Thread(this::close, "local-kafka-stop-children");
       Runtime.getRuntime().addShutdownHook(shutdownHook);
     } else {
       this.shutdownHook = null;
@@ -322,7 +323,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
    * folder if it was temporary. Idempotent.
    */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (closed) {
       return;
     }
@@ -340,17 +341,6 @@ public final class LocalKafkaCluster implements AutoCloseable {
       KraftStorage.deleteRecursively(dataDir);
     }
     LOG.info("local Kafka ({} node(s), {}) stopped in {} ms", nodes.size(), mode, (System.nanoTime() - t0) / 1_000_000);
-  }
-
-  private void killChildrenNow() {
-    for (BrokerNode n : nodes) {
-      if (n instanceof ChildProcessNode c) {
-        c.killNow();
-      }
-    }
-    if (controller instanceof ChildProcessNode c) {
-      c.killNow();
-    }
   }
 
   /**

@@ -128,13 +128,6 @@ public final class ChildProcessNode implements BrokerNode {
     }
   }
 
-  /** Kills the process without waiting; for JVM shutdown hooks. */
-  public synchronized void killNow() {
-    if (process != null) {
-      process.destroyForcibly();
-    }
-  }
-
   @Override
   public String diagnostics() {
     StringBuilder sb = new StringBuilder();
