@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The meters of one engine (names in {@link BatcherMetricNames}); its gauges are removed at shutdown. */
+/**
+ * The meters of one engine (names in {@link BatcherMetricNames}); its gauges are removed at
+ * shutdown.
+ */
 final class BatcherMeters {
   private final MeterRegistry registry;
   private final List<Meter> gauges = new ArrayList<>();

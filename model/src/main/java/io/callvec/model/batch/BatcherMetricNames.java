@@ -29,7 +29,8 @@ package io.callvec.model.batch;
  *       <td>audio embedded in seconds (samples / 16,000); its rate is audio-seconds/s, i.e. the
  *       real-time factor of the whole engine</td></tr>
  *   <tr><td>{@value #QUEUE_DEPTH}</td><td>gauge, windows</td>
- *       <td>callvec_batcher_queue_depth_windows</td><td>windows queued, not yet dispatched</td></tr>
+ *       <td>callvec_batcher_queue_depth_windows</td>
+ *       <td>windows queued, not yet dispatched</td></tr>
  *   <tr><td>{@value #IN_FLIGHT}</td><td>gauge, windows</td>
  *       <td>callvec_batcher_inflight_windows</td><td>windows in running batches</td></tr>
  *   <tr><td>{@value #BATCH_FAILURES}</td><td>counter, batches</td>
@@ -69,12 +70,16 @@ public final class BatcherMetricNames {
 
   /** {@value #WINDOWS_FAILED} reason: the embedder failed the batch. */
   public static final String REASON_INFERENCE = "inference";
+
   /** {@value #WINDOWS_FAILED} reason: a shutdown gave up on the window. */
   public static final String REASON_SHUTDOWN = "shutdown";
+
   /** {@value #REJECTED} reason: the queue stayed full for the submit timeout. */
   public static final String REASON_QUEUE_FULL = "queue_full";
+
   /** {@value #REJECTED} reason: submit after shutdown began. */
   public static final String REASON_CLOSED = "closed";
+
   /** {@value #REJECTED} reason: the submitter was interrupted while blocked. */
   public static final String REASON_INTERRUPTED = "interrupted";
 }

@@ -17,7 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -43,9 +42,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Completions.</b> By default a worker thread completes the futures of its batch as soon as
  * the batch returns, so dependent stages attached without {@code *Async} ({@code thenApply}, {@code
- * whenComplete}, ...) run on the worker, and the device idles while they run. Keep such stages cheap
- * (hand the result to a queue, count down a latch), use the {@code *Async} variants with your own
- * executor, or set {@link BatchingOptions.Builder#completionExecutor(Executor)}.
+ * whenComplete}, ...) run on the worker, and the device idles while they run. Keep such stages
+ * cheap (hand the result to a queue, count down a latch), use the {@code *Async} variants with your
+ * own executor, or set {@link BatchingOptions.Builder#completionExecutor(Executor)}.
  *
  * <h2>Dispatch policy</h2>
  *
@@ -60,8 +59,8 @@ import org.slf4j.LoggerFactory;
  *   <li>the engine is draining at shutdown,
  * </ol>
  *
- * taking up to {@code maxBatchWindows} windows from that lane in submit order. Among ready lanes the
- * one whose oldest window is oldest goes first (no lane starves: any waiting lane becomes ready
+ * taking up to {@code maxBatchWindows} windows from that lane in submit order. Among ready lanes
+ * the one whose oldest window is oldest goes first (no lane starves: any waiting lane becomes ready
  * within {@code maxDelay}). A worker that finishes a batch looks at the queue at once: under load
  * the windows queued meanwhile have waited a whole inference, far more than {@code maxDelay}, so
  * they go immediately (greedy), in full batches when the load is high enough to fill them.
@@ -85,17 +84,18 @@ import org.slf4j.LoggerFactory;
  *
  * A failed batch fails exactly its own windows' futures, with the embedder's {@link
  * InferenceException} (after the configured retries when it {@link InferenceException#isTransient()
- * is transient}); a {@link RuntimeException} or {@link Error} thrown by the embedder and a malformed
- * result (wrong number of vectors, wrong vector length) fail the batch with a non-transient {@code
- * InferenceException} describing it (the thrown object as cause). The engine stays usable.
+ * is transient}); a {@link RuntimeException} or {@link Error} thrown by the embedder and a
+ * malformed result (wrong number of vectors, wrong vector length) fail the batch with a
+ * non-transient {@code InferenceException} describing it (the thrown object as cause). The engine
+ * stays usable.
  *
  * <h2>Shutdown</h2>
  *
  * {@link #shutdown(Duration)} (and {@link #close()}, which uses {@code drainTimeout}) stops
  * accepting windows at once ({@link EngineClosedException} from {@code submit}), then drains: the
  * workers dispatch everything queued without waiting for the delay, until the queue is empty and no
- * batch runs. If that takes longer than the drain timeout, every window not yet completed (queued or
- * in a running batch) fails with {@link EngineClosedException}; workers still inside {@code
+ * batch runs. If that takes longer than the drain timeout, every window not yet completed (queued
+ * or in a running batch) fails with {@link EngineClosedException}; workers still inside {@code
  * embedBatch} are then given {@code workerJoinTimeout} to return. The engine closes its embedders
  * only when {@link BatchingOptions#ownsEmbedder()} is set, and only once all workers have stopped.
  * Its two gauges are removed from the registry at the end; counters and timers stay (a later engine
@@ -162,12 +162,16 @@ public final class BatchingEngine implements AutoCloseable {
   private final Executor completionExecutor;
 
   private final ReentrantLock lock = new ReentrantLock();
+
   /** Signalled when a lane may have become ready, or on shutdown. */
   private final Condition workAvailable = lock.newCondition();
+
   /** Signalled when queued windows were removed, or on shutdown. */
   private final Condition spaceAvailable = lock.newCondition();
+
   /** Lane key (window length in samples, or 0 for mixed lengths) to its FIFO queue. */
   private final Map<Integer, ArrayDeque<Pending>> lanes = new LinkedHashMap<>();
+
   private final Set<Batch> inFlight = Collections.newSetFromMap(new IdentityHashMap<>());
   private int queued; // guarded by lock
   private State state = State.RUNNING; // guarded by lock
@@ -384,10 +388,9 @@ public final class BatchingEngine implements AutoCloseable {
 
   /**
    * Stops accepting windows, drains queued and running work for up to {@code drainTimeout}, then
-   * fails what is left with {@link EngineClosedException} and waits up to {@code
-   * workerJoinTimeout} for the workers. Closes the embedders if the engine owns them and every
-   * worker stopped. Idempotent: later calls return the first call's result at once (concurrent
-   * calls wait for it).
+   * fails what is left with {@link EngineClosedException} and waits up to {@code workerJoinTimeout}
+   * for the workers. Closes the embedders if the engine owns them and every worker stopped.
+   * Idempotent: later calls return the first call's result at once (concurrent calls wait for it).
    *
    * @param drainTimeout time for the work to finish; {@link Duration#ZERO} fails queued and running
    *     windows at once
@@ -569,7 +572,10 @@ public final class BatchingEngine implements AutoCloseable {
     return batch;
   }
 
-  /** Caller holds the lock. Workers are never interrupted by the engine; stray interrupts are ignored. */
+  /**
+   * Caller holds the lock. Workers are never interrupted by the engine; stray interrupts are
+   * ignored.
+   */
   private void awaitQuietly(long nanos) {
     try {
       workAvailable.awaitNanos(nanos);
@@ -596,8 +602,8 @@ public final class BatchingEngine implements AutoCloseable {
         if (e.isTransient() && attempt < retry.maxAttempts()) {
           Duration backoff = retry.backoffBefore(attempt + 1);
           log.warn(
-              "batcher of model '{}': transient failure of a batch of {} windows (attempt {} of {}),"
-                  + " retrying in {} ms: {}",
+              "batcher of model '{}': transient failure of a batch of {} windows (attempt {} of"
+                  + " {}), retrying in {} ms: {}",
               model,
               n,
               attempt,

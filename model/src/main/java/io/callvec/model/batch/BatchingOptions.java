@@ -39,22 +39,29 @@ import java.util.concurrent.Executor;
  *       metrics (tests)</td></tr>
  *   <tr><td>{@code completionExecutor}</td><td>none: the worker completes futures</td><td>where
  *       futures are completed</td></tr>
- *   <tr><td>{@code ownsEmbedder}</td><td>false</td><td>whether shutdown closes the embedder(s)</td></tr>
+ *   <tr><td>{@code ownsEmbedder}</td><td>false</td>
+ *       <td>whether shutdown closes the embedder(s)</td></tr>
  * </table>
  */
 public final class BatchingOptions {
   /** Default of {@link Builder#maxBatchWindows(int)}. */
   public static final int DEFAULT_MAX_BATCH_WINDOWS = 8;
+
   /** Default of {@link Builder#maxDelay(Duration)}. */
   public static final Duration DEFAULT_MAX_DELAY = Duration.ofMillis(10);
+
   /** The default queue capacity is this many full batches. */
   public static final int DEFAULT_QUEUE_CAPACITY_BATCHES = 16;
+
   /** Default of {@link Builder#submitTimeout(Duration)}. */
   public static final Duration DEFAULT_SUBMIT_TIMEOUT = Duration.ofSeconds(10);
+
   /** Default of {@link Builder#drainTimeout(Duration)}. */
   public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
   /** Default of {@link Builder#workerJoinTimeout(Duration)}. */
   public static final Duration DEFAULT_WORKER_JOIN_TIMEOUT = Duration.ofSeconds(10);
+
   /** Upper bound of {@link Builder#maxBatchWindows(int)}. */
   public static final int MAX_BATCH_WINDOWS_LIMIT = 4096;
 
@@ -241,12 +248,14 @@ public final class BatchingOptions {
     }
 
     /**
-     * Most windows per batch, 1 to {@value BatchingOptions#MAX_BATCH_WINDOWS_LIMIT} (default {@value
-     * BatchingOptions#DEFAULT_MAX_BATCH_WINDOWS}). Counted in windows, not samples: windows of one batch all have
-     * the same length (one lane per length), so samples = windows &times; length anyway, and the
-     * window count is the model's batch dimension, the unit in which GPU memory, TensorRT profiles
-     * and fill are expressed. With an embedder that accepts mixed lengths the padded batch costs
-     * windows &times; the longest window.
+     * Most windows per batch, 1 to {@value BatchingOptions#MAX_BATCH_WINDOWS_LIMIT} (default
+     * {@value BatchingOptions#DEFAULT_MAX_BATCH_WINDOWS}).
+     *
+     * <p>Counted in windows, not samples: the windows of one batch all have the same length (one
+     * lane per length), so samples = windows &times; length anyway, and the window count is the
+     * model's batch dimension, the unit in which GPU memory, TensorRT optimisation profiles and
+     * fill are expressed. With an embedder that accepts mixed lengths, a padded batch costs windows
+     * &times; the longest window.
      */
     public Builder maxBatchWindows(int maxBatchWindows) {
       if (maxBatchWindows < 1 || maxBatchWindows > MAX_BATCH_WINDOWS_LIMIT) {
@@ -261,8 +270,8 @@ public final class BatchingOptions {
     }
 
     /**
-     * Longest a window waits in the queue for companions while a worker is free (default 10 ms):
-     * a lane is dispatched as soon as it holds {@code maxBatchWindows} windows or its oldest window
+     * Longest a window waits in the queue for companions while a worker is free (default 10 ms): a
+     * lane is dispatched as soon as it holds {@code maxBatchWindows} windows or its oldest window
      * has waited this long. {@link Duration#ZERO} makes the engine greedy: a free worker takes
      * whatever is queued at once. At most 1 hour.
      */
@@ -336,7 +345,9 @@ public final class BatchingOptions {
       return this;
     }
 
-    /** Registry of the {@code callvec.batcher.*} meters (default: a private SimpleMeterRegistry). */
+    /**
+     * Registry of the {@code callvec.batcher.*} meters (default: a private SimpleMeterRegistry).
+     */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
       return this;

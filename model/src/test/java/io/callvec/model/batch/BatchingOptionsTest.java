@@ -35,7 +35,10 @@ class BatchingOptionsTest {
     assertEquals(512, BatchingOptions.builder().maxBatchWindows(32).build().queueCapacityWindows());
     assertEquals(
         40,
-        BatchingOptions.builder().maxBatchWindows(32).queueCapacityWindows(40).build()
+        BatchingOptions.builder()
+            .maxBatchWindows(32)
+            .queueCapacityWindows(40)
+            .build()
             .queueCapacityWindows());
   }
 
@@ -74,7 +77,8 @@ class BatchingOptionsTest {
         IllegalArgumentException.class,
         () -> BatchingOptions.builder().maxDelay(Duration.ofMillis(-1)));
     assertThrows(
-        IllegalArgumentException.class, () -> BatchingOptions.builder().maxDelay(Duration.ofHours(2)));
+        IllegalArgumentException.class,
+        () -> BatchingOptions.builder().maxDelay(Duration.ofHours(2)));
     assertThrows(
         IllegalArgumentException.class, () -> BatchingOptions.builder().queueCapacityWindows(0));
     assertThrows(IllegalArgumentException.class, () -> BatchingOptions.builder().workers(-1));

@@ -417,7 +417,8 @@ class DispatchTest {
                 .completionExecutor(completer)
                 .build())) {
       String thread =
-          engine.submit(window(400, 1))
+          engine
+              .submit(window(400, 1))
               .thenApply(v -> Thread.currentThread().getName())
               .get(WAIT_S, TimeUnit.SECONDS);
       assertEquals("test-completer", thread);
@@ -444,7 +445,8 @@ class DispatchTest {
     IllegalArgumentException mismatch =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new BatchingEngine(List.of(new ScriptedEmbedder(), new ScriptedEmbedder(true)), o));
+            () ->
+                new BatchingEngine(List.of(new ScriptedEmbedder(), new ScriptedEmbedder(true)), o));
     assertTrue(mismatch.getMessage().contains("acceptsMixedLengths"), mismatch.getMessage());
     IllegalArgumentException tooFewWorkers =
         assertThrows(

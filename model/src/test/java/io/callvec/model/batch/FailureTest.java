@@ -71,7 +71,8 @@ class FailureTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
-            embedder, pairs(registry, RetryPolicy.of(3, Duration.ZERO, 1.0, Duration.ZERO)).build())) {
+            embedder,
+            pairs(registry, RetryPolicy.of(3, Duration.ZERO, 1.0, Duration.ZERO)).build())) {
       float[] a = window(400, 1);
       float[] poison = poisoned(2);
       float[] c = window(400, 3);
@@ -177,7 +178,8 @@ class FailureTest {
                   throw new InferenceException("busy", true);
                 });
     try (BatchingEngine engine =
-        new BatchingEngine(embedder, pairs(new SimpleMeterRegistry(), RetryPolicy.none()).build())) {
+        new BatchingEngine(
+            embedder, pairs(new SimpleMeterRegistry(), RetryPolicy.none()).build())) {
       CompletableFuture<float[]> fa = engine.submit(window(400, 1));
       engine.submit(window(400, 2));
       assertTrue(((InferenceException) failureOf(fa)).isTransient());
@@ -296,14 +298,12 @@ class FailureTest {
     assertEquals(Duration.ofMillis(20), RetryPolicy.defaults().backoffBefore(2));
     assertEquals(1, RetryPolicy.none().maxAttempts());
     assertThrows(
-        IllegalArgumentException.class,
-        () -> RetryPolicy.of(0, Duration.ZERO, 1.0, Duration.ZERO));
+        IllegalArgumentException.class, () -> RetryPolicy.of(0, Duration.ZERO, 1.0, Duration.ZERO));
     assertThrows(
         IllegalArgumentException.class,
         () -> RetryPolicy.of(2, Duration.ofMillis(-1), 1.0, Duration.ZERO));
     assertThrows(
-        IllegalArgumentException.class,
-        () -> RetryPolicy.of(2, Duration.ZERO, 0.5, Duration.ZERO));
+        IllegalArgumentException.class, () -> RetryPolicy.of(2, Duration.ZERO, 0.5, Duration.ZERO));
     assertThrows(
         IllegalArgumentException.class,
         () -> RetryPolicy.of(2, Duration.ofMillis(10), 1.0, Duration.ofMillis(5)));

@@ -23,7 +23,9 @@ final class ScriptedEmbedder implements WindowEmbedder, AutoCloseable {
   static final int DIMENSION = 5;
   static final Duration WAIT = Duration.ofSeconds(10);
 
-  /** Decides, per call, whether it fails; may return a replacement result. Null: compute normally. */
+  /**
+   * Decides, per call, whether it fails; may return a replacement result. Null: compute normally.
+   */
   interface Script {
     float[][] run(List<float[]> windows, int callNumber, ScriptedEmbedder self)
         throws InferenceException;

@@ -113,7 +113,8 @@ class ShutdownTest {
       boolean drained = engine.shutdown(Duration.ofMillis(200));
       long tookNanos = System.nanoTime() - t0;
       assertFalse(drained);
-      assertTrue(tookNanos >= TimeUnit.MILLISECONDS.toNanos(300), "took " + tookNanos / 1e6 + " ms");
+      assertTrue(
+          tookNanos >= TimeUnit.MILLISECONDS.toNanos(300), "took " + tookNanos / 1e6 + " ms");
       assertTrue(tookNanos < TimeUnit.SECONDS.toNanos(WAIT_S), "took " + tookNanos / 1e6 + " ms");
       for (int i = 0; i < 5; i++) {
         EngineClosedException e =
