@@ -81,8 +81,9 @@ public final class LocalKafkaCluster implements AutoCloseable {
     IN_PROCESS,
     /**
      * One child JVM per broker ({@code kafka.Kafka server.properties} on this JVM's class path) plus
-     * one child JVM for a dedicated KRaft controller (node id {@value #CONTROLLER_NODE_ID}), so that a
-     * test can {@link #killNode kill -9} a broker and {@link #startNode restart} it while the
+     * one child JVM for a dedicated KRaft controller (node id {@value LocalKafkaCluster#CONTROLLER_NODE_ID}),
+     * so that a test can {@link LocalKafkaCluster#killNode kill -9} a broker and {@link
+     * LocalKafkaCluster#startNode restart} it while the
      * controller keeps the cluster's metadata. About 1.5 to 3.5 s to ready; 512 MiB heap per broker.
      */
     CHILD_PROCESS
