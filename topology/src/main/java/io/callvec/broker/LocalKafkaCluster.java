@@ -81,9 +81,11 @@ public final class LocalKafkaCluster implements AutoCloseable {
     IN_PROCESS,
     /**
      * One child JVM per broker ({@code kafka.Kafka server.properties} on this JVM's class path) plus
-     * one child JVM for a dedicated KRaft controller (node id {@value #CONTROLLER_NODE_ID}), so that a
-     * test can {@link #killNode kill -9} a broker and {@link #startNode restart} it while the
-     * controller keeps the cluster's metadata. About 1.5 to 3.5 s to ready; 512 MiB heap per broker.
+     * one child JVM for a dedicated KRaft controller (node id {@value LocalKafkaCluster#CONTROLLER_NODE_ID}),
+     * so that a test can {@link LocalKafkaCluster#killNode kill -9} a broker and {@link
+     * LocalKafkaCluster#startNode restart} it while the
+     * controller keeps the cluster's metadata. Slower to start than in-process (8 to 14 s measured on a
+     * busy 2-core machine, where in-process took 0.5 to 3 s); 512 MiB heap per broker by default.
      */
     CHILD_PROCESS
   }
