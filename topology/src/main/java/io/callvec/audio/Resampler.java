@@ -413,13 +413,14 @@ public final class Resampler {
    *     or inconsistent, or was written by a build whose filter design differs (different taps)
    */
   public static Resampler fromBytes(byte[] state) {
-    StateReader r = StateReader.open(state, STATE_KIND, STATE_VERSION, "resampler state");
+    StateReader r = StateReader.of(state, "resampler state");
     Resampler res = readFrom(r);
     r.end();
     return res;
   }
 
   static Resampler readFrom(StateReader r) {
+    r.header(STATE_KIND, STATE_VERSION, "resampler state");
     int rate = r.readInt("input rate (Hz)", MIN_INPUT_RATE_HZ, MAX_INPUT_RATE_HZ);
     Resampler res;
     try {

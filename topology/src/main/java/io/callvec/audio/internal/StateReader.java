@@ -19,34 +19,42 @@ public final class StateReader {
   }
 
   /**
-   * Opens a blob and checks its header.
+   * Wraps a blob; call {@link #header} next.
    *
-   * @param blob the serialised state
-   * @param kind the expected kind byte
-   * @param version the only format version this build reads
    * @param what a human name of the state, for messages (e.g. "resampler state")
    */
-  public static StateReader open(byte[] blob, char kind, int version, String what) {
+  public static StateReader of(byte[] blob, String what) {
     if (blob == null) {
       throw new AudioStateException("no " + what + ": the blob is null");
     }
-    if (blob.length < 4 || blob[0] != 'C' || blob[1] != 'V') {
+    return new StateReader(blob, what);
+  }
+
+  /**
+   * Checks a 4-byte header at the current position: magic 'CV', the kind byte and the format version.
+   *
+   * @param kind the expected kind byte
+   * @param version the only format version this build reads
+   * @param headerWhat a human name of the state the header introduces, for messages
+   */
+  public StateReader header(char kind, int version, String headerWhat) {
+    int left = buf.length - pos;
+    if (left < 4 || buf[pos] != 'C' || buf[pos + 1] != 'V') {
       throw new AudioStateException(
-          "not a callvec " + what + ": expected the magic bytes 'CV', found "
-              + (blob.length < 2 ? blob.length + " byte(s)" : String.format("0x%02x%02x", blob[0], blob[1])));
+          "not a callvec " + headerWhat + ": expected the magic bytes 'CV' at offset " + pos + ", found "
+              + (left < 2 ? left + " byte(s)" : String.format("0x%02x%02x", buf[pos], buf[pos + 1])));
     }
-    if (blob[2] != (byte) kind) {
+    if (buf[pos + 2] != (byte) kind) {
       throw new AudioStateException(
-          "not a " + what + ": expected kind '" + kind + "', found '" + (char) (blob[2] & 0xFF) + "'");
+          "not a " + headerWhat + ": expected kind '" + kind + "', found '" + (char) (buf[pos + 2] & 0xFF) + "'");
     }
-    if ((blob[3] & 0xFF) != version) {
+    if ((buf[pos + 3] & 0xFF) != version) {
       throw new AudioStateException(
-          "unsupported " + what + " format version " + (blob[3] & 0xFF) + ": this build reads version "
-              + version);
+          "unsupported " + headerWhat + " format version " + (buf[pos + 3] & 0xFF)
+              + ": this build reads version " + version);
     }
-    StateReader r = new StateReader(blob, what);
-    r.pos = 4;
-    return r;
+    pos += 4;
+    return this;
   }
 
   private void need(int bytes) {
