@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * A window's embedding must not depend on the other windows of its batch: full windows, short
@@ -60,7 +61,9 @@ class BatchInvarianceTest {
       for (int i = 0; i < ws.size(); i++) {
         assertTrue(Fixtures.cosine(batch[i], rev[ws.size() - 1 - i]) >= MIN_COSINE);
       }
-      assertTrue(worst < 1.0 + 1e-12);
+      LoggerFactory.getLogger(BatchInvarianceTest.class).info(
+          "batch invariance {}: worst cosine alone vs mixed batch 1 - {}", variant,
+          String.format("%.2e", 1 - worst));
     }
   }
 

@@ -87,7 +87,7 @@ class LifecycleTest {
       List<Future<?>> fs = new ArrayList<>();
       for (int t = 0; t < 3; t++) {
         fs.add(pool.submit(() -> {
-          for (int i = 0; i < 200; i++) {
+          for (int i = 0; i < 1_000_000; i++) { // until refused after close
             try {
               float[][] got = m.embedBatch(batch);
               assertArrayEquals(want[0], got[0]);
@@ -100,7 +100,9 @@ class LifecycleTest {
           return null;
         }));
       }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (ok.get() < 5) {
+        assertTrue(System.nanoTime() < deadline, "workers made no progress");
         Thread.sleep(1);
       }
       m.close();

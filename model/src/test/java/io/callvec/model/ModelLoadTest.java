@@ -204,6 +204,19 @@ class ModelLoadTest {
   }
 
   @Test
+  void autoPicksAWorkingProvider() throws Exception {
+    // CPU jar: always cpu. GPU jar (-Pgpu): cuda:0 where a device works, else cpu.
+    boolean cudaBuild = OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+    ModelOptions o = CPU.toBuilder().provider(ExecutionProvider.auto()).build();
+    try (EmbeddingModel m = EmbeddingModel.load(Fixtures.model(Fixtures.NO_MASK), o)) {
+      String p = m.info().provider();
+      assertTrue(p.equals("cpu") || (cudaBuild && p.equals("cuda:0")), p);
+      Fixtures.Window w = Fixtures.windows().get(0);
+      assertTrue(Fixtures.cosine(m.embed(w.input()), w.read("pooled_mean")) >= 0.999);
+    }
+  }
+
+  @Test
   void autoFallsBackToCpuWithoutCuda() throws Exception {
     Assumptions.assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA),
         "this ONNX Runtime build has CUDA");

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * the batch returns, so dependent stages attached without {@code *Async} ({@code thenApply}, {@code
  * whenComplete}, ...) run on the worker, and the device idles while they run. Keep such stages
  * cheap (hand the result to a queue, count down a latch), use the {@code *Async} variants with your
- * own executor, or set {@link BatchingOptions.Builder#completionExecutor(Executor)}.
+ * own executor, or set {@link BatchingOptions.Builder#completionExecutor(Executor)} (then futures
+ * may still be completing on that executor when {@link #shutdown(Duration)} returns).
  *
  * <h2>Dispatch policy</h2>
  *
@@ -61,9 +62,11 @@ import org.slf4j.LoggerFactory;
  *
  * taking up to {@code maxBatchWindows} windows from that lane in submit order. Among ready lanes
  * the one whose oldest window is oldest goes first (no lane starves: any waiting lane becomes ready
- * within {@code maxDelay}). A worker that finishes a batch looks at the queue at once: under load
- * the windows queued meanwhile have waited a whole inference, far more than {@code maxDelay}, so
- * they go immediately (greedy), in full batches when the load is high enough to fill them.
+ * within {@code maxDelay}). A worker that finishes a batch applies the same rule at once. Under
+ * load the oldest window queued during that batch has usually waited longer than {@code maxDelay}
+ * (an inference takes far longer), so the lane goes immediately with what it holds, up to {@code
+ * maxBatchWindows}: the worker is greedy exactly when windows are overdue, and batches are full
+ * whenever the load fills them during one inference.
  *
  * <p>A worker that is idle does <em>not</em> dispatch a lone window at once: it waits up to {@code
  * maxDelay} for companions. This costs at most {@code maxDelay} of latency at low load and avoids a

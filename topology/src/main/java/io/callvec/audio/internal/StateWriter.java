@@ -1,0 +1,83 @@
+package io.callvec.audio.internal;
+
+import java.util.Arrays;
+
+/**
+ * Little-endian writer of the front end's compact binary state formats. Every blob starts with a
+ * 4-byte header: the magic {@code 'C' 'V'}, a kind byte and a format version byte.
+ */
+public final class StateWriter {
+
+  private byte[] buf;
+  private int len;
+
+  public StateWriter(int initialCapacityBytes) {
+    buf = new byte[Math.max(16, initialCapacityBytes)];
+  }
+
+  private void ensure(int extraBytes) {
+    if (len + extraBytes > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extraBytes));
+    }
+  }
+
+  public StateWriter header(char kind, int version) {
+    ensure(4);
+    buf[len++] = 'C';
+    buf[len++] = 'V';
+    buf[len++] = (byte) kind;
+    buf[len++] = (byte) version;
+    return this;
+  }
+
+  public StateWriter writeByte(int v) {
+    ensure(1);
+    buf[len++] = (byte) v;
+    return this;
+  }
+
+  public StateWriter writeBoolean(boolean v) {
+    return writeByte(v ? 1 : 0);
+  }
+
+  public StateWriter writeInt(int v) {
+    ensure(4);
+    buf[len++] = (byte) v;
+    buf[len++] = (byte) (v >>> 8);
+    buf[len++] = (byte) (v >>> 16);
+    buf[len++] = (byte) (v >>> 24);
+    return this;
+  }
+
+  public StateWriter writeLong(long v) {
+    writeInt((int) v);
+    return writeInt((int) (v >>> 32));
+  }
+
+  /** A count followed by the raw IEEE-754 bits of each float (bit-exact round trip). */
+  public StateWriter writeFloats(float[] src, int off, int count) {
+    writeInt(count);
+    ensure(4 * count);
+    for (int i = 0; i < count; i++) {
+      int bits = Float.floatToRawIntBits(src[off + i]);
+      buf[len++] = (byte) bits;
+      buf[len++] = (byte) (bits >>> 8);
+      buf[len++] = (byte) (bits >>> 16);
+      buf[len++] = (byte) (bits >>> 24);
+    }
+    return this;
+  }
+
+  /** A length-prefixed nested blob. */
+  public StateWriter writeBlob(byte[] blob) {
+    writeInt(blob.length);
+    ensure(blob.length);
+    System.arraycopy(blob, 0, buf, len, blob.length);
+    len += blob.length;
+    return this;
+  }
+
+  public byte[] toByteArray() {
+    return Arrays.copyOf(buf, len);
+  }
+}
