@@ -11,7 +11,6 @@ import io.callvec.schemas.AvroTrust;
 import io.callvec.topology.CallvecTopology;
 import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
-import io.callvec.topology.internals.FrontEndFactory;
 import io.callvec.topology.internals.InferenceClient;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -58,7 +57,7 @@ public final class CallvecApp implements AutoCloseable {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile boolean closed;
 
-  private CallvecApp(CallvecConfig config, FrontEndFactory frontEnds) throws ModelLoadException, IOException {
+  private CallvecApp(CallvecConfig config) throws ModelLoadException, IOException {
     AvroTrust.install();
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -80,7 +79,7 @@ public final class CallvecApp implements AutoCloseable {
           .meterRegistry(registry)
           .build());
       this.metrics = new TopologyMetrics(registry);
-      Topology topology = CallvecTopology.build(TopologySettings.from(config), frontEnds, inferenceClient(createdEngine, model), metrics);
+      Topology topology = CallvecTopology.build(TopologySettings.from(config), inferenceClient(createdEngine, model), metrics);
       log.debug("topology:\n{}", topology.describe());
       createdStreams = new KafkaStreams(topology, config.streamsProperties());
       createdStreams.setUncaughtExceptionHandler(e -> {
@@ -125,8 +124,8 @@ public final class CallvecApp implements AutoCloseable {
   }
 
   /** Builds and starts the app. */
-  public static CallvecApp start(CallvecConfig config, FrontEndFactory frontEnds) throws ModelLoadException, IOException {
-    CallvecApp app = new CallvecApp(config, frontEnds);
+  public static CallvecApp start(CallvecConfig config) throws ModelLoadException, IOException {
+    CallvecApp app = new CallvecApp(config);
     log.info("starting callvec: application.id={} bootstrap.servers={} input={} model={} ({}, dim {}) provider={}",
         config.raw("application.id"), config.raw("bootstrap.servers"), config.get(Settings.INPUT_TOPIC),
         app.model.info().modelId(), app.model.info().source(), app.model.info().dimension(), app.model.info().provider());

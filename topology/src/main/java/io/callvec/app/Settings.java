@@ -70,7 +70,8 @@ public enum Settings {
       "commit.interval.ms", "100",
       "poll.ms", "5",
       "num.standby.replicas", "0",
-      "deserialization.exception.handler", "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler");
+      "deserialization.exception.handler", "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler",
+      "processing.exception.handler.global.enabled", "true");
 
   static Settings byKey(String key) {
     for (Settings s : values()) {

@@ -35,7 +35,13 @@ import java.util.function.Consumer;
  * number) before changing anything; an {@link AudioFormatException} leaves the state as it was, so the
  * chunk can be dead-lettered and the stream continues.
  *
- * <p><b>State</b> ({@link #toBytes()}, version 1): the settings, the three stages' states and their
+ * <p><b>Positional mode</b> ({@link #createPositional}): the same chain, but the windowing stage is a
+ * bare {@link WindowPlanner} that keeps no audio: the caller receives the 16 kHz audio as blocks and
+ * the windows as positions ({@link #accept(long, long, byte[], WindowPlanner.Listener)}) and keeps the
+ * audio itself (the streaming topology keeps it in a block store). The state is then a few hundred
+ * bytes plus the reorder buffer, whatever the window length.
+ *
+ * <p><b>State</b> ({@link #toBytes()}, version 2): the settings, the three stages' states and their
  * counters; bounded by one window of 16 kHz floats (320 KB at 5 s), the reorder buffer (about the
  * lateness window at the source rate, 16 KB at 8 kHz) and the resampler's history (0.6 KB).
  * Not thread-safe: one instance per call x channel, used by one thread at a time.
@@ -43,14 +49,18 @@ import java.util.function.Consumer;
 public final class ChannelFrontEnd {
 
   private static final char STATE_KIND = 'F';
-  private static final int STATE_VERSION = 1;
+  private static final int STATE_VERSION = 2;
 
   private final Encoding encoding;
   private final int sampleRateHz;
   private final FrontEndConfig config;
   private final CallAssembler assembler;
   private final Resampler resampler;
+  /** The windowing stage: a buffering segmenter, or (positional mode) a bare planner. */
   private final Segmenter segmenter;
+  private final WindowPlanner planner;
+  /** Positional mode: where the current call's blocks and windows go. */
+  private WindowPlanner.Listener external;
   private boolean finished;
 
   private float[] decoded = new float[320];
@@ -70,13 +80,14 @@ public final class ChannelFrontEnd {
   };
 
   private ChannelFrontEnd(
-      Encoding encoding, int sampleRateHz, FrontEndConfig config, CallAssembler a, Resampler r, Segmenter s) {
+      Encoding encoding, int sampleRateHz, FrontEndConfig config, CallAssembler a, Resampler r, Segmenter s, WindowPlanner p) {
     this.encoding = encoding;
     this.sampleRateHz = sampleRateHz;
     this.config = config;
     this.assembler = a;
     this.resampler = r;
     this.segmenter = s;
+    this.planner = p;
   }
 
   /**
@@ -86,6 +97,19 @@ public final class ChannelFrontEnd {
    *     Reason#UNSUPPORTED_SAMPLE_RATE}) if the format cannot be processed
    */
   public static ChannelFrontEnd create(Encoding encoding, int sampleRateHz, FrontEndConfig config) {
+    return create(encoding, sampleRateHz, config, false);
+  }
+
+  /**
+   * A front end in positional mode (see the class comment): windows are reported as positions and the
+   * 16 kHz audio as blocks to the listener given to {@link #accept(long, long, byte[],
+   * WindowPlanner.Listener)} and {@link #finish(WindowPlanner.Listener)}.
+   */
+  public static ChannelFrontEnd createPositional(Encoding encoding, int sampleRateHz, FrontEndConfig config) {
+    return create(encoding, sampleRateHz, config, true);
+  }
+
+  private static ChannelFrontEnd create(Encoding encoding, int sampleRateHz, FrontEndConfig config, boolean positional) {
     Objects.requireNonNull(config, "config");
     if (encoding == null) {
       throw new AudioFormatException(Reason.UNKNOWN_ENCODING, "no encoding given: expected MULAW, ALAW or PCM_S16LE");
@@ -93,8 +117,17 @@ public final class ChannelFrontEnd {
     Resampler r = new Resampler(sampleRateHz); // validates the rate
     CallAssembler a = new CallAssembler(
         sampleRateHz, config.reorderLatenessMs(), config.maxGapFillMs(), config.timestampToleranceMs());
+    if (positional) {
+      WindowPlanner p = new WindowPlanner(config.windowSamples(), config.hopSamples(), config.minFinalWindowSamples());
+      return new ChannelFrontEnd(encoding, sampleRateHz, config, a, r, null, p);
+    }
     Segmenter s = new Segmenter(config.windowSamples(), config.hopSamples(), config.minFinalWindowSamples());
-    return new ChannelFrontEnd(encoding, sampleRateHz, config, a, r, s);
+    return new ChannelFrontEnd(encoding, sampleRateHz, config, a, r, s, null);
+  }
+
+  /** True for a front end made by {@link #createPositional}. */
+  public boolean isPositional() {
+    return planner != null;
   }
 
   /**
@@ -124,6 +157,45 @@ public final class ChannelFrontEnd {
    * @param payload the encoded samples
    */
   public List<AudioWindow> accept(long sequenceNumber, long timestampMs, byte[] payload) {
+    if (planner != null) {
+      throw new IllegalStateException("a positional front end needs a listener: accept(sequence, timestamp, payload, listener)");
+    }
+    return acceptInternal(sequenceNumber, timestampMs, payload);
+  }
+
+  /**
+   * Positional mode: accepts a chunk; the 16 kHz audio it completes goes to {@code listener} as blocks,
+   * and the windows it completes as positions. Validation and errors as {@link #accept(AudioChunk)}.
+   */
+  public void accept(long sequenceNumber, long timestampMs, byte[] payload, WindowPlanner.Listener listener) {
+    requirePositional(listener);
+    external = listener;
+    try {
+      acceptInternal(sequenceNumber, timestampMs, payload);
+    } finally {
+      external = null;
+    }
+  }
+
+  /** Positional mode: {@link #finish()}, reporting to {@code listener}. */
+  public void finish(WindowPlanner.Listener listener) {
+    requirePositional(listener);
+    external = listener;
+    try {
+      finishInternal();
+    } finally {
+      external = null;
+    }
+  }
+
+  private void requirePositional(WindowPlanner.Listener listener) {
+    Objects.requireNonNull(listener, "listener");
+    if (planner == null) {
+      throw new IllegalStateException("not a positional front end: use accept(sequence, timestamp, payload)");
+    }
+  }
+
+  private List<AudioWindow> acceptInternal(long sequenceNumber, long timestampMs, byte[] payload) {
     if (finished) {
       throw new IllegalStateException("this call x channel was finished: no more chunks are accepted");
     }
@@ -156,6 +228,13 @@ public final class ChannelFrontEnd {
    * emitted (possibly none). Idempotent; {@link #accept} throws afterwards.
    */
   public List<AudioWindow> finish() {
+    if (planner != null) {
+      throw new IllegalStateException("a positional front end needs a listener: finish(listener)");
+    }
+    return finishInternal();
+  }
+
+  private List<AudioWindow> finishInternal() {
     if (finished) {
       return List.of();
     }
@@ -170,19 +249,31 @@ public final class ChannelFrontEnd {
     endRun();
     resampler.reset();
     // Rounding both run ends to 16 kHz could place a run one sample before the previous run's end.
-    long start16k = Math.max(Resampler.outputLength(sourceStartSample, sampleRateHz), segmenter.timelineEnd());
-    segmenter.startRun(start16k, collector);
+    long start16k = Math.max(Resampler.outputLength(sourceStartSample, sampleRateHz), timelineEnd16k());
+    if (planner != null) {
+      planner.startRun(start16k, external);
+    } else {
+      segmenter.startRun(start16k, collector);
+    }
   }
 
   private void endRun() {
-    if (segmenter.isRunOpen()) {
+    if (planner != null ? planner.isRunOpen() : segmenter.isRunOpen()) {
       resampler.flush(toSegmenter);
-      segmenter.endRun(collector);
+      if (planner != null) {
+        planner.endRun(external);
+      } else {
+        segmenter.endRun(collector);
+      }
     }
   }
 
   private void segment(float[] samples, int offset, int length) {
-    segmenter.accept(samples, offset, length, collector);
+    if (planner != null) {
+      planner.append(samples, offset, length, external);
+    } else {
+      segmenter.accept(samples, offset, length, collector);
+    }
   }
 
   private void collect(AudioWindow w) {
@@ -241,10 +332,26 @@ public final class ChannelFrontEnd {
         assembler.gapFilledSamples(),
         assembler.longGaps(),
         assembler.runs(),
-        segmenter.samples(),
-        segmenter.windows(),
-        segmenter.partialWindows(),
-        segmenter.droppedTailSamples());
+        planner != null ? planner.samples() : segmenter.samples(),
+        planner != null ? planner.windows() : segmenter.windows(),
+        planner != null ? planner.partialWindows() : segmenter.partialWindows(),
+        planner != null ? planner.droppedTailSamples() : segmenter.droppedTailSamples());
+  }
+
+  /** End of the 16 kHz audio produced so far, samples on the call's timeline. */
+  public long timelineEnd16k() {
+    return planner != null ? planner.timelineEnd() : segmenter.timelineEnd();
+  }
+
+  /**
+   * Positional mode: start of the next window, samples at 16 kHz; audio before it is only needed by
+   * windows already reported.
+   */
+  public long nextWindowStart16k() {
+    if (planner == null) {
+      throw new IllegalStateException("not a positional front end");
+    }
+    return planner.nextWindowStart();
   }
 
   /**
@@ -252,7 +359,7 @@ public final class ChannelFrontEnd {
    * blob carries the settings, so a restored front end keeps the settings it started with.
    */
   public byte[] toBytes() {
-    StateWriter w = new StateWriter(1024 + 4 * segmenter.bufferedSamples() + 4 * (int) assembler.bufferedSamples());
+    StateWriter w = new StateWriter(1024 + (segmenter == null ? 0 : 4 * segmenter.bufferedSamples()) + 4 * (int) assembler.bufferedSamples());
     w.header(STATE_KIND, STATE_VERSION)
         .writeByte(encoding.code())
         .writeInt(sampleRateHz)
@@ -266,7 +373,12 @@ public final class ChannelFrontEnd {
         .writeBoolean(finished);
     assembler.writeTo(w);
     resampler.writeTo(w);
-    segmenter.writeTo(w);
+    w.writeBoolean(planner != null);
+    if (planner != null) {
+      planner.writeTo(w);
+    } else {
+      segmenter.writeTo(w);
+    }
     return w.toByteArray();
   }
 
@@ -289,14 +401,18 @@ public final class ChannelFrontEnd {
     boolean fin = r.readBoolean();
     CallAssembler a = CallAssembler.readFrom(r);
     Resampler res = Resampler.readFrom(r);
-    Segmenter s = Segmenter.readFrom(r);
+    boolean positional = r.readBoolean();
+    Segmenter s = positional ? null : Segmenter.readFrom(r);
+    WindowPlanner p = positional ? WindowPlanner.readFrom(r) : null;
     r.end();
     r.require(a.sampleRateHz() == rate && res.inputRateHz() == rate, "stage rates differ from " + rate + " Hz");
+    int w = positional ? p.windowSamples() : s.windowSamples();
+    int h = positional ? p.hopSamples() : s.hopSamples();
+    int m = positional ? p.minFinalSamples() : s.minFinalSamples();
     r.require(
-        s.windowSamples() == cfg.windowSamples() && s.hopSamples() == cfg.hopSamples()
-            && s.minFinalSamples() == cfg.minFinalWindowSamples(),
-        "segmenter settings differ from the stored configuration");
-    ChannelFrontEnd fe = new ChannelFrontEnd(enc, rate, cfg, a, res, s);
+        w == cfg.windowSamples() && h == cfg.hopSamples() && m == cfg.minFinalWindowSamples(),
+        "windowing settings differ from the stored configuration");
+    ChannelFrontEnd fe = new ChannelFrontEnd(enc, rate, cfg, a, res, s, p);
     fe.finished = fin;
     return fe;
   }

@@ -23,32 +23,45 @@ import java.util.function.Consumer;
  * second; overlapping windows (e.g. 4 s / 2 s) double it for smoother boundaries and can be
  * configured.
  *
- * <p><b>Memory:</b> one window of floats at most (320 KB at 5 s); {@link #toBytes()} stores only the
- * buffered samples.
+ * <p>The windowing rules are {@link WindowPlanner}'s; this class adds the buffer that holds the audio
+ * of the windows being filled.
+ *
+ * <p><b>Memory:</b> one window plus one hop of floats at most (about 320 KB at 5 s); {@link
+ * #toBytes()} stores only the buffered samples.
  */
 public final class Segmenter {
 
   private static final char STATE_KIND = 'S';
-  private static final int STATE_VERSION = 1;
+  private static final int STATE_VERSION = 2;
   /** Longest window accepted, samples (60 s at 16 kHz). */
-  public static final int MAX_WINDOW_SAMPLES = 60 * 16_000;
+  public static final int MAX_WINDOW_SAMPLES = WindowPlanner.MAX_WINDOW_SAMPLES;
 
-  private final int windowSamples;
-  private final int hopSamples;
-  private final int minFinalSamples;
-
+  private final WindowPlanner planner;
+  /** Audio from {@code bufStart} on; {@code bufStart} trails the planner's next window start. */
   private float[] buf;
-  /** Timeline position of buf[0] = start of the next window, samples. */
   private long bufStart;
   private int bufLen;
-  /** End of the last window emitted in the current run (its start before any window). */
-  private long coveredUntil;
-  private boolean runOpen;
+  private Consumer<AudioWindow> out;
+  private final WindowPlanner.Listener listener = new WindowPlanner.Listener() {
+    @Override
+    public void block(long startSample, float[] samples, int offset, int length) {
+      trim();
+      if (buf == null) {
+        buf = new float[planner.windowSamples() + planner.hopSamples()];
+      }
+      if (bufLen == 0) {
+        bufStart = startSample;
+      }
+      System.arraycopy(samples, offset, buf, bufLen, length);
+      bufLen += length;
+    }
 
-  private long windows;
-  private long partialWindows;
-  private long samples;
-  private long droppedTailSamples;
+    @Override
+    public void window(long index, long startSample, int lengthSamples, boolean partial) {
+      int from = (int) (startSample - bufStart);
+      out.accept(new AudioWindow(index, startSample, Arrays.copyOfRange(buf, from, from + lengthSamples), partial));
+    }
+  };
 
   /**
    * @param windowSamples window length, samples (1 .. {@value #MAX_WINDOW_SAMPLES})
@@ -56,21 +69,23 @@ public final class Segmenter {
    * @param minFinalSamples shortest final partial window emitted, samples (1 .. windowSamples)
    */
   public Segmenter(int windowSamples, int hopSamples, int minFinalSamples) {
-    if (windowSamples < 1 || windowSamples > MAX_WINDOW_SAMPLES) {
-      throw new IllegalArgumentException(
-          "windowSamples must be in [1, " + MAX_WINDOW_SAMPLES + "], was " + windowSamples);
+    this(new WindowPlanner(windowSamples, hopSamples, minFinalSamples));
+  }
+
+  private Segmenter(WindowPlanner planner) {
+    this.planner = planner;
+  }
+
+  /** Drops buffered audio before the planner's next window start: no future window needs it. */
+  private void trim() {
+    long keepFrom = planner.nextWindowStart();
+    if (bufLen == 0 || keepFrom <= bufStart) {
+      return;
     }
-    if (hopSamples < 1 || hopSamples > windowSamples) {
-      throw new IllegalArgumentException(
-          "hopSamples must be in [1, windowSamples=" + windowSamples + "], was " + hopSamples);
-    }
-    if (minFinalSamples < 1 || minFinalSamples > windowSamples) {
-      throw new IllegalArgumentException(
-          "minFinalSamples must be in [1, windowSamples=" + windowSamples + "], was " + minFinalSamples);
-    }
-    this.windowSamples = windowSamples;
-    this.hopSamples = hopSamples;
-    this.minFinalSamples = minFinalSamples;
+    int drop = (int) Math.min(bufLen, keepFrom - bufStart);
+    System.arraycopy(buf, drop, buf, 0, bufLen - drop);
+    bufLen -= drop;
+    bufStart += drop;
   }
 
   /**
@@ -80,139 +95,92 @@ public final class Segmenter {
    * @throws IllegalArgumentException if the run would start before the end of the previous one
    */
   public void startRun(long startSample, Consumer<AudioWindow> out) {
-    long end = bufStart + bufLen;
-    if (startSample < end) {
-      throw new IllegalArgumentException(
-          "run start " + startSample + " is before the end " + end + " of the previous run");
-    }
-    endRun(out);
-    runOpen = true;
-    bufStart = startSample;
+    this.out = out;
+    planner.startRun(startSample, listener);
     bufLen = 0;
-    coveredUntil = startSample;
+    bufStart = startSample;
   }
 
   /** Appends samples to the current run, emitting every window they complete. */
   public void accept(float[] input, int offset, int length, Consumer<AudioWindow> out) {
-    if (!runOpen) {
-      throw new IllegalStateException("no run is open: call startRun first");
-    }
-    java.util.Objects.checkFromIndexSize(offset, length, input.length);
-    if (buf == null) {
-      buf = new float[windowSamples];
-    }
-    samples += length;
-    int pos = offset;
-    int left = length;
-    while (left > 0) {
-      int n = Math.min(left, windowSamples - bufLen);
-      System.arraycopy(input, pos, buf, bufLen, n);
-      bufLen += n;
-      pos += n;
-      left -= n;
-      if (bufLen == windowSamples) {
-        out.accept(new AudioWindow(windows++, bufStart, buf.clone(), false));
-        coveredUntil = bufStart + windowSamples;
-        int keep = windowSamples - hopSamples;
-        System.arraycopy(buf, hopSamples, buf, 0, keep);
-        bufLen = keep;
-        bufStart += hopSamples;
-      }
-    }
+    this.out = out;
+    planner.append(input, offset, length, listener);
   }
 
   /** Ends the current run: emits the final partial window if long enough. No-op without a run. */
   public void endRun(Consumer<AudioWindow> out) {
-    if (!runOpen) {
-      return;
-    }
-    runOpen = false;
-    long end = bufStart + bufLen;
-    if (end > coveredUntil) {
-      if (bufLen >= minFinalSamples) {
-        partialWindows++;
-        out.accept(new AudioWindow(windows++, bufStart, Arrays.copyOf(buf, bufLen), true));
-      } else {
-        droppedTailSamples += end - coveredUntil;
-      }
-    }
-    bufStart = end;
+    this.out = out;
+    planner.endRun(listener);
     bufLen = 0;
+    bufStart = planner.timelineEnd();
   }
 
   /** End of the audio accepted so far (or of the last run), timeline samples. */
   public long timelineEnd() {
-    return bufStart + bufLen;
+    return planner.timelineEnd();
   }
 
   /** Whether a run is open. */
   public boolean isRunOpen() {
-    return runOpen;
+    return planner.isRunOpen();
   }
 
   /** Samples buffered towards the next window. */
   public int bufferedSamples() {
+    trim();
     return bufLen;
   }
 
   /** Windows emitted (full and partial). */
   public long windows() {
-    return windows;
+    return planner.windows();
   }
 
   /** Final partial windows emitted. */
   public long partialWindows() {
-    return partialWindows;
+    return planner.partialWindows();
   }
 
   /** Samples accepted. */
   public long samples() {
-    return samples;
+    return planner.samples();
   }
 
   /** Samples at the ends of runs that were in no window (final partial shorter than the minimum). */
   public long droppedTailSamples() {
-    return droppedTailSamples;
+    return planner.droppedTailSamples();
   }
 
   public int windowSamples() {
-    return windowSamples;
+    return planner.windowSamples();
   }
 
   public int hopSamples() {
-    return hopSamples;
+    return planner.hopSamples();
   }
 
   public int minFinalSamples() {
-    return minFinalSamples;
+    return planner.minFinalSamples();
   }
 
-  /** Serialises the state (format version 1): settings, run cursors, counters, buffered samples. */
+  /** Serialises the state (format version 2): the planner's state and the buffered samples. */
   public byte[] toBytes() {
-    StateWriter w = new StateWriter(96 + 4 * bufLen);
+    StateWriter w = new StateWriter(128 + 4 * bufferedSamples());
     writeTo(w);
     return w.toByteArray();
   }
 
   void writeTo(StateWriter w) {
-    w.header(STATE_KIND, STATE_VERSION)
-        .writeInt(windowSamples)
-        .writeInt(hopSamples)
-        .writeInt(minFinalSamples)
-        .writeBoolean(runOpen)
-        .writeLong(bufStart)
-        .writeLong(coveredUntil)
-        .writeLong(windows)
-        .writeLong(partialWindows)
-        .writeLong(samples)
-        .writeLong(droppedTailSamples)
-        .writeFloats(buf == null ? new float[0] : buf, 0, bufLen);
+    trim();
+    w.header(STATE_KIND, STATE_VERSION);
+    planner.writeTo(w);
+    w.writeFloats(buf == null ? new float[0] : buf, 0, bufLen);
   }
 
   /**
    * Restores a segmenter written by {@link #toBytes()}.
    *
-   * @throws AudioStateException if the blob is not a segmenter state of version 1 or is inconsistent
+   * @throws AudioStateException if the blob is not a segmenter state of version 2 or is inconsistent
    */
   public static Segmenter fromBytes(byte[] state) {
     StateReader r = StateReader.of(state, "segmenter state");
@@ -223,22 +191,14 @@ public final class Segmenter {
 
   static Segmenter readFrom(StateReader r) {
     r.header(STATE_KIND, STATE_VERSION, "segmenter state");
-    int w = r.readInt("window (samples)", 1, MAX_WINDOW_SAMPLES);
-    int h = r.readInt("hop (samples)", 1, w);
-    int m = r.readInt("minimum final window (samples)", 1, w);
-    Segmenter s = new Segmenter(w, h, m);
-    s.runOpen = r.readBoolean();
-    s.bufStart = r.readLong("next window start (samples)", 0, Long.MAX_VALUE / 2);
-    s.coveredUntil = r.readLong("covered until (samples)", 0, Long.MAX_VALUE / 2);
-    s.windows = r.readLong("windows", 0, Long.MAX_VALUE);
-    s.partialWindows = r.readLong("partial windows", 0, s.windows);
-    s.samples = r.readLong("samples", 0, Long.MAX_VALUE);
-    s.droppedTailSamples = r.readLong("dropped tail samples", 0, Long.MAX_VALUE);
-    float[] b = r.readFloats("buffered samples", w - 1);
-    r.require(s.runOpen || b.length == 0, "samples buffered outside a run");
-    s.buf = new float[w];
+    Segmenter s = new Segmenter(WindowPlanner.readFrom(r));
+    WindowPlanner p = s.planner;
+    float[] b = r.readFloats("buffered samples", p.windowSamples() + p.hopSamples());
+    r.require(b.length == p.timelineEnd() - p.nextWindowStart(), "buffered samples do not match the planner's cursors");
+    s.buf = new float[p.windowSamples() + p.hopSamples()];
     System.arraycopy(b, 0, s.buf, 0, b.length);
     s.bufLen = b.length;
+    s.bufStart = p.nextWindowStart();
     return s;
   }
 }

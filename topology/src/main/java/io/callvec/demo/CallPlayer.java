@@ -156,6 +156,22 @@ public final class CallPlayer {
     return sent;
   }
 
+  /** One stream per channel of a WAV file (PCM16, μ-law or A-law), call id {@code callId}. */
+  public static List<Stream> wavStreams(java.nio.file.Path file, String callId) throws java.io.IOException {
+    io.callvec.audio.WavFile wav = io.callvec.audio.WavFile.read(file);
+    AudioEncoding enc = switch (wav.encoding()) {
+      case MULAW -> AudioEncoding.MULAW;
+      case ALAW -> AudioEncoding.ALAW;
+      case PCM_S16LE -> AudioEncoding.PCM_S16LE;
+    };
+    List<Stream> out = new ArrayList<>();
+    for (int ch = 0; ch < wav.channels(); ch++) {
+      String name = wav.channels() == 2 ? (ch == 0 ? "agent" : "customer") : "channel-" + ch;
+      out.add(new Stream(callId, ch, name, enc, wav.sampleRateHz(), wav.channelData(ch)));
+    }
+    return out;
+  }
+
   /** {@code calls} synthetic two-channel calls (agent + customer), μ-law 8 kHz, each {@code durationMs} long. */
   public static List<Stream> syntheticCalls(String prefix, int calls, long durationMs, long seed) {
     List<Stream> out = new ArrayList<>();

@@ -5,7 +5,6 @@ import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.serde.CallvecSerdes;
 import io.callvec.topology.internals.CallProcessor;
-import io.callvec.topology.internals.FrontEndFactory;
 import io.callvec.topology.internals.InferenceClient;
 import java.util.Set;
 import org.apache.kafka.common.serialization.Serde;
@@ -62,11 +61,10 @@ public final class CallvecTopology {
    * Builds the topology.
    *
    * @param settings topic names, windowing and limits
-   * @param frontEnds the audio front end
    * @param inference the shared micro-batcher
    * @param metrics where the topology's meters go
    */
-  public static Topology build(TopologySettings settings, FrontEndFactory frontEnds, InferenceClient inference, TopologyMetrics metrics) {
+  public static Topology build(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
     Serde<AudioChunk> chunkSerde = CallvecSerdes.audioChunk();
     Serde<SegmentEmbedding> segmentSerde = CallvecSerdes.segmentEmbedding();
     Serde<CallEmbedding> callSerde = CallvecSerdes.callEmbedding();
@@ -79,7 +77,7 @@ public final class CallvecTopology {
           .selectKey((k, v) -> v == null ? k : v.getCallId(), Named.as("key-by-call-id"))
           .repartition(Repartitioned.<String, AudioChunk>as(REPARTITION_NAME).withKeySerde(Serdes.String()).withValueSerde(chunkSerde));
     }
-    KStream<String, Output> out = chunks.process(new Supplier(settings, frontEnds, inference, metrics), Named.as(PROCESSOR_NODE));
+    KStream<String, Output> out = chunks.process(new Supplier(settings, inference, metrics), Named.as(PROCESSOR_NODE));
     out.split(Named.as("route-"))
         .branch((k, v) -> v instanceof Output.Segment, Branched.withConsumer(s -> s
             .mapValues(v -> ((Output.Segment) v).value(), Named.as("segment-values"))
@@ -97,20 +95,18 @@ public final class CallvecTopology {
   /** Supplies one processor per task, with its stores. */
   private static final class Supplier implements ProcessorSupplier<String, AudioChunk, String, Output> {
     private final TopologySettings settings;
-    private final FrontEndFactory frontEnds;
     private final InferenceClient inference;
     private final TopologyMetrics metrics;
 
-    Supplier(TopologySettings settings, FrontEndFactory frontEnds, InferenceClient inference, TopologyMetrics metrics) {
+    Supplier(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
       this.settings = settings;
-      this.frontEnds = frontEnds;
       this.inference = inference;
       this.metrics = metrics;
     }
 
     @Override
     public Processor<String, AudioChunk, String, Output> get() {
-      return new CallProcessor(settings, frontEnds, inference, metrics);
+      return new CallProcessor(settings, inference, metrics);
     }
 
     @Override

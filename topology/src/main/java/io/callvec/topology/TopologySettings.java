@@ -1,6 +1,7 @@
 package io.callvec.topology;
 
 import io.callvec.app.CallvecConfig;
+import io.callvec.audio.FrontEndConfig;
 import io.callvec.app.Settings;
 
 /**
@@ -11,15 +12,11 @@ import io.callvec.app.Settings;
  * @param callsTopic topic of CallEmbedding records
  * @param dlqTopic dead-letter topic
  * @param repartitionByCallId re-key the input by call id through a repartition topic
- * @param windowSamples window length, samples at 16 kHz
- * @param hopSamples hop between window starts, samples at 16 kHz
- * @param minFinalSamples shortest final partial window, samples at 16 kHz
- * @param reorderLatenessMs lateness accepted by the reorder buffer, ms of audio
- * @param maxGapFillMs longest gap filled with silence, ms of audio
+ * @param frontEnd the audio front end's settings: payload limit (bytes), reorder lateness and gap
+ *     fill (ms of audio), window, hop and minimum final window (ms)
  * @param idleTimeoutMs idle time (wall clock) after which a stream is ended, ms
  * @param idleScanIntervalMs how often the idle check runs, ms
  * @param endedRetentionMs how long an ended stream is remembered to reject late chunks, ms
- * @param maxPayloadBytes largest accepted payload, bytes
  * @param completionPollMs how often finished inferences are forwarded without input, ms
  */
 public record TopologySettings(
@@ -28,15 +25,10 @@ public record TopologySettings(
     String callsTopic,
     String dlqTopic,
     boolean repartitionByCallId,
-    long windowSamples,
-    long hopSamples,
-    long minFinalSamples,
-    long reorderLatenessMs,
-    long maxGapFillMs,
+    FrontEndConfig frontEnd,
     long idleTimeoutMs,
     long idleScanIntervalMs,
     long endedRetentionMs,
-    int maxPayloadBytes,
     long completionPollMs) {
 
   /** Samples per millisecond at 16 kHz. */
@@ -46,6 +38,22 @@ public record TopologySettings(
   /** Highest accepted channel index. */
   public static final int MAX_CHANNEL_INDEX = 15;
 
+  /** The front end's settings from the configuration; a bad combination fails with the front end's message. */
+  public static FrontEndConfig frontEndConfig(CallvecConfig c) {
+    try {
+      return new FrontEndConfig(
+          c.getInt(Settings.MAX_PAYLOAD_BYTES),
+          c.getInt(Settings.REORDER_LATENESS_MS),
+          c.getInt(Settings.MAX_GAP_FILL_MS),
+          FrontEndConfig.DEFAULTS.timestampToleranceMs(),
+          c.getInt(Settings.WINDOW_MS),
+          c.getInt(Settings.HOP_MS),
+          c.getInt(Settings.MIN_FINAL_WINDOW_MS));
+    } catch (IllegalArgumentException e) {
+      throw new CallvecConfig.ConfigException("invalid front-end settings: " + e.getMessage());
+    }
+  }
+
   public static TopologySettings from(CallvecConfig c) {
     long idle = c.getLong(Settings.IDLE_TIMEOUT_MS);
     return new TopologySettings(
@@ -54,15 +62,10 @@ public record TopologySettings(
         c.get(Settings.CALLS_TOPIC),
         c.get(Settings.DLQ_TOPIC),
         c.getBoolean(Settings.REPARTITION_BY_CALL_ID),
-        c.getLong(Settings.WINDOW_MS) * SAMPLES_PER_MS_16K,
-        c.getLong(Settings.HOP_MS) * SAMPLES_PER_MS_16K,
-        c.getLong(Settings.MIN_FINAL_WINDOW_MS) * SAMPLES_PER_MS_16K,
-        c.getLong(Settings.REORDER_LATENESS_MS),
-        c.getLong(Settings.MAX_GAP_FILL_MS),
+        frontEndConfig(c),
         idle,
         c.getLong(Settings.IDLE_SCAN_INTERVAL_MS),
         Math.max(10 * idle, 600_000L),
-        c.getInt(Settings.MAX_PAYLOAD_BYTES),
         c.getLong(Settings.COMPLETION_POLL_MS));
   }
 }

@@ -218,7 +218,7 @@ class ChannelFrontEndTest {
     nested[38] = 'X'; // kind byte of the nested assembler state: header 4 + 1 + 4 * 8 + 1 = 38, +2
     e = assertThrows(AudioStateException.class, () -> ChannelFrontEnd.fromBytes(nested));
     assertTrue(e.getMessage().contains("assembler"), e.getMessage());
-    e = assertThrows(AudioStateException.class, () -> ChannelFrontEnd.fromBytes(new byte[] {'C', 'V', 'F', 1}));
+    e = assertThrows(AudioStateException.class, () -> ChannelFrontEnd.fromBytes(new byte[] {'C', 'V', 'F', 2}));
     assertTrue(e.getMessage().contains("truncated"), e.getMessage());
   }
 

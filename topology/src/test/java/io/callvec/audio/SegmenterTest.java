@@ -131,12 +131,13 @@ class SegmenterTest {
     Segmenter s = new Segmenter(100, 100, 10);
     assertThrows(IllegalStateException.class, () -> s.accept(new float[1], 0, 1, w -> { }));
     byte[] blob = s.toBytes();
-    byte[] v2 = blob.clone();
-    v2[3] = 2;
-    AudioStateException e = assertThrows(AudioStateException.class, () -> Segmenter.fromBytes(v2));
-    assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+    byte[] v3 = blob.clone();
+    v3[3] = 3;
+    AudioStateException e = assertThrows(AudioStateException.class, () -> Segmenter.fromBytes(v3));
+    assertTrue(e.getMessage().contains("version 3"), e.getMessage());
     byte[] hop = blob.clone();
-    hop[8] = (byte) 200; // hop > window
+    hop[12] = (byte) 200; // hop > window: segmenter header 4 + planner header 4 + window int 4
+
     e = assertThrows(AudioStateException.class, () -> Segmenter.fromBytes(hop));
     assertTrue(e.getMessage().contains("hop"), e.getMessage());
     assertThrows(AudioStateException.class, () -> Segmenter.fromBytes(Arrays.copyOf(blob, blob.length + 2)));

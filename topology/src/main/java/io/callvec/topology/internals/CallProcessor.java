@@ -1,5 +1,10 @@
 package io.callvec.topology.internals;
 
+import io.callvec.audio.AudioFormatException;
+import io.callvec.audio.ChannelFrontEnd;
+import io.callvec.audio.Encoding;
+import io.callvec.audio.FrontEndCounters;
+import io.callvec.audio.WindowPlanner;
 import io.callvec.model.ModelInfo;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
@@ -76,7 +81,6 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private static final int BLOCK_HEADER_BYTES = 8;
 
   private final TopologySettings settings;
-  private final FrontEndFactory frontEnds;
   private final InferenceClient inference;
   private final TopologyMetrics metrics;
 
@@ -91,9 +95,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private ModelInfo modelInfo;
   private ModelProvenance provenance;
 
-  public CallProcessor(TopologySettings settings, FrontEndFactory frontEnds, InferenceClient inference, TopologyMetrics metrics) {
+  public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
     this.settings = settings;
-    this.frontEnds = frontEnds;
     this.inference = inference;
     this.metrics = metrics;
   }
@@ -123,7 +126,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     try {
       handle(record);
     } catch (InvalidChunkException e) {
-      deadLetter(record, e.reason(), e.getMessage());
+      deadLetter(record, e.reason, e.getMessage());
     }
     drainCompletions();
   }
@@ -151,15 +154,15 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
           "channel index must be 0.." + TopologySettings.MAX_CHANNEL_INDEX + ", got " + (channel == null ? null : channel.getIndex()));
     }
     if (chunk.getSequenceNumber() < 0) {
-      throw new InvalidChunkException(DeadLetterReason.NEGATIVE_SEQUENCE, "sequence number " + chunk.getSequenceNumber() + " < 0");
+      throw new InvalidChunkException(DeadLetterReason.INVALID_SEQUENCE, "sequence number " + chunk.getSequenceNumber() + " < 0");
     }
     if (chunk.getMediaTimestampMs() < 0) {
-      throw new InvalidChunkException(DeadLetterReason.NEGATIVE_TIMESTAMP, "media timestamp " + chunk.getMediaTimestampMs() + " ms < 0");
+      throw new InvalidChunkException(DeadLetterReason.INVALID_TIMESTAMP, "media timestamp " + chunk.getMediaTimestampMs() + " ms < 0");
     }
     int payloadBytes = chunk.getPayload() == null ? 0 : chunk.getPayload().remaining();
-    if (payloadBytes > settings.maxPayloadBytes()) {
+    if (payloadBytes > settings.frontEnd().maxPayloadBytes()) {
       throw new InvalidChunkException(DeadLetterReason.OVERSIZE_PAYLOAD,
-          "payload of " + payloadBytes + " bytes exceeds callvec.max.payload.bytes=" + settings.maxPayloadBytes());
+          "payload of " + payloadBytes + " bytes exceeds callvec.max.payload.bytes=" + settings.frontEnd().maxPayloadBytes());
     }
     if (payloadBytes == 0 && !chunk.getEndOfStream()) {
       throw new InvalidChunkException(DeadLetterReason.EMPTY_PAYLOAD, "empty payload on a chunk that is not end-of-stream");
@@ -173,68 +176,99 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
     byte[] stored = channels.get(channelKey);
     ChannelState state;
-    FrontEndPort frontEnd;
-    if (stored == null) {
-      frontEnd = frontEnds.create(chunk.getEncoding(), chunk.getSampleRateHz());
-      state = new ChannelState(newCutter());
-      state.channelName = channel.getName() == null ? "" : channel.getName();
-      state.encodingOrdinal = chunk.getEncoding().ordinal();
-      state.sampleRateHz = chunk.getSampleRateHz();
-    } else {
-      state = ChannelState.fromBytes(stored, newCutter());
-      if (state.encodingOrdinal != chunk.getEncoding().ordinal() || state.sampleRateHz != chunk.getSampleRateHz()) {
-        throw new InvalidChunkException(DeadLetterReason.FORMAT_CHANGED, "stream started as " + AudioEncoding.values()[state.encodingOrdinal]
-            + " " + state.sampleRateHz + " Hz, chunk is " + chunk.getEncoding() + " " + chunk.getSampleRateHz() + " Hz");
+    ChannelFrontEnd frontEnd;
+    Encoding encoding = encodingOf(chunk.getEncoding());
+    try {
+      if (stored == null) {
+        frontEnd = ChannelFrontEnd.createPositional(encoding, chunk.getSampleRateHz(), settings.frontEnd());
+        state = new ChannelState();
+        state.channelName = channel.getName() == null ? "" : channel.getName();
+        state.encodingOrdinal = chunk.getEncoding().ordinal();
+        state.sampleRateHz = chunk.getSampleRateHz();
+      } else {
+        state = ChannelState.fromBytes(stored);
+        if (state.encodingOrdinal != chunk.getEncoding().ordinal() || state.sampleRateHz != chunk.getSampleRateHz()) {
+          throw new InvalidChunkException(DeadLetterReason.FORMAT_CHANGED, "stream started as " + AudioEncoding.values()[state.encodingOrdinal]
+              + " at " + state.sampleRateHz + " Hz, chunk is " + chunk.getEncoding() + " at " + chunk.getSampleRateHz() + " Hz");
+        }
+        frontEnd = ChannelFrontEnd.fromBytes(state.frontEnd);
       }
-      frontEnd = frontEnds.restore(chunk.getEncoding(), chunk.getSampleRateHz(), state.frontEnd);
-    }
 
-    long recordTs = record.timestamp();
-    BlockWriter writer = new BlockWriter(prefix, state, recordTs);
-    if (payloadBytes > 0) {
-      byte[] payload = new byte[payloadBytes];
-      chunk.getPayload().duplicate().get(payload);
-      long gapBefore = frontEnd.gapFilledSamples16k();
-      long runsBefore = frontEnd.newRuns();
-      FrontEndPort.Placement placement = frontEnd.accept(chunk.getSequenceNumber(), chunk.getMediaTimestampMs(), payload, writer);
-      metrics.gapFilled(frontEnd.gapFilledSamples16k() - gapBefore);
-      metrics.newRuns(frontEnd.newRuns() - runsBefore);
-      switch (placement) {
-        case DUPLICATE -> {
+      long recordTs = record.timestamp();
+      BlockWriter writer = new BlockWriter(prefix, state, recordTs);
+      if (payloadBytes > 0) {
+        byte[] payload = new byte[payloadBytes];
+        chunk.getPayload().duplicate().get(payload);
+        FrontEndCounters before = frontEnd.counters();
+        frontEnd.accept(chunk.getSequenceNumber(), chunk.getMediaTimestampMs(), payload, writer);
+        FrontEndCounters after = frontEnd.counters();
+        metrics.gapFilled(after.gapFilledSamples() - before.gapFilledSamples());
+        metrics.newRuns(after.longGaps() - before.longGaps());
+        if (after.duplicateChunks() > before.duplicateChunks()) {
           metrics.chunk("duplicate");
           throw new InvalidChunkException(DeadLetterReason.DUPLICATE, "duplicate of an accepted chunk (sequence " + chunk.getSequenceNumber() + ")");
         }
-        case TOO_LATE -> {
+        if (after.lateChunks() > before.lateChunks()) {
           metrics.chunk("late");
           throw new InvalidChunkException(DeadLetterReason.TOO_LATE, "chunk at " + chunk.getMediaTimestampMs()
-              + " ms arrived after its position was emitted (lateness limit " + settings.reorderLatenessMs() + " ms)");
+              + " ms arrived after its position was emitted (reorder lateness " + settings.frontEnd().reorderLatenessMs() + " ms)");
         }
-        case ACCEPTED -> metrics.chunk("accepted");
+        state.firstChunkTimestampMs = Math.min(state.firstChunkTimestampMs, recordTs);
+        state.lastChunkTimestampMs = Math.max(state.lastChunkTimestampMs, recordTs);
       }
-      state.firstChunkTimestampMs = Math.min(state.firstChunkTimestampMs, recordTs);
-      state.lastChunkTimestampMs = Math.max(state.lastChunkTimestampMs, recordTs);
-    } else {
       metrics.chunk("accepted");
-    }
-    state.frontEnd = frontEnd.toBytes();
-
-    if (stored == null) {
-      metrics.channelStarted();
-    }
-    if (chunk.getEndOfStream()) {
-      endChannel(prefix, state, frontEnd, writer, CallEndReason.END_OF_STREAM, recordTs);
-    } else {
-      channels.put(channelKey, state.toBytes());
-      lastSeen.put(channelKey, context.currentSystemTimeMs());
+      if (stored == null) {
+        metrics.channelStarted();
+      }
+      if (chunk.getEndOfStream()) {
+        endChannel(prefix, state, frontEnd, writer, CallEndReason.END_OF_STREAM);
+      } else {
+        state.frontEnd = frontEnd.toBytes();
+        state.nextWindowStart = frontEnd.nextWindowStart16k();
+        channels.put(channelKey, state.toBytes());
+        lastSeen.put(channelKey, context.currentSystemTimeMs());
+      }
+    } catch (AudioFormatException e) {
+      throw new InvalidChunkException(reasonOf(e.reason()), e.getMessage());
     }
   }
 
-  private WindowCutter newCutter() {
-    return new WindowCutter(settings.windowSamples(), settings.hopSamples(), settings.minFinalSamples());
+  /** A chunk that cannot be used, with its dead-letter reason. */
+  private static final class InvalidChunkException extends Exception {
+    final DeadLetterReason reason;
+
+    InvalidChunkException(DeadLetterReason reason, String detail) {
+      super(detail);
+      this.reason = reason;
+    }
+  }
+
+  private static Encoding encodingOf(AudioEncoding e) throws InvalidChunkException {
+    return switch (e == null ? AudioEncoding.UNKNOWN : e) {
+      case MULAW -> Encoding.MULAW;
+      case ALAW -> Encoding.ALAW;
+      case PCM_S16LE -> Encoding.PCM_S16LE;
+      default -> throw new InvalidChunkException(DeadLetterReason.UNKNOWN_ENCODING,
+          "encoding " + e + " is not supported: expected MULAW, ALAW or PCM_S16LE");
+    };
+  }
+
+  private static DeadLetterReason reasonOf(AudioFormatException.Reason r) {
+    return switch (r) {
+      case UNKNOWN_ENCODING -> DeadLetterReason.UNKNOWN_ENCODING;
+      case UNSUPPORTED_SAMPLE_RATE -> DeadLetterReason.UNSUPPORTED_SAMPLE_RATE;
+      case EMPTY_PAYLOAD -> DeadLetterReason.EMPTY_PAYLOAD;
+      case PARTIAL_SAMPLE -> DeadLetterReason.ODD_PCM16_PAYLOAD;
+      case PAYLOAD_TOO_LARGE -> DeadLetterReason.OVERSIZE_PAYLOAD;
+      case FORMAT_CHANGED -> DeadLetterReason.FORMAT_CHANGED;
+      case BAD_TIMESTAMP -> DeadLetterReason.INVALID_TIMESTAMP;
+      case BAD_SEQUENCE_NUMBER -> DeadLetterReason.INVALID_SEQUENCE;
+      default -> DeadLetterReason.MALFORMED_AUDIO;
+    };
   }
 
   /** Writes front-end output to the block store and cuts windows. */
-  private final class BlockWriter implements FrontEndPort.AudioSink, WindowCutter.Listener {
+  private final class BlockWriter implements WindowPlanner.Listener {
     private final byte[] prefix;
     private final ChannelState state;
     private final long recordTs;
@@ -246,11 +280,6 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     }
 
     @Override
-    public void audio(long startSample16k, float[] samples, int offset, int length) {
-      state.cutter.append(startSample16k, samples, offset, length, this);
-    }
-
-    @Override
     public void block(long startSample, float[] samples, int offset, int length) {
       ByteBuffer b = ByteBuffer.allocate(BLOCK_HEADER_BYTES + 4 * length).order(ByteOrder.LITTLE_ENDIAN);
       b.putLong(recordTs);
@@ -259,10 +288,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     }
 
     @Override
-    public void window(int segmentIndex, long startSample, int lengthSamples) {
-      PendingWindow w = new PendingWindow(segmentIndex, startSample, lengthSamples);
+    public void window(long index, long startSample, int lengthSamples, boolean partial) {
+      PendingWindow w = new PendingWindow((int) index, startSample, lengthSamples);
       float[] audio = readWindow(prefix, w);
-      Bytes key = StoreKeys.withLong(prefix, segmentIndex);
+      Bytes key = StoreKeys.withLong(prefix, index);
       pending.put(key, w.toBytes());
       state.pendingWindows++;
       submit(key, prefix, w, audio);
@@ -361,7 +390,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     if (stored == null) {
       throw new IllegalStateException("pending window without channel state: " + StoreKeys.callId(prefix));
     }
-    ChannelState state = ChannelState.fromBytes(stored, newCutter());
+    ChannelState state = ChannelState.fromBytes(stored);
     long now = context.currentSystemTimeMs();
     String callId = StoreKeys.callId(prefix);
     Channel channel = new Channel(StoreKeys.channelIndex(prefix), state.channelName);
@@ -412,7 +441,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   /** Deletes audio blocks that no pending or future window needs. */
   private void pruneBlocks(byte[] prefix, ChannelState state) {
-    long keepFrom = state.cutter.nextWindowStart();
+    long keepFrom = state.nextWindowStart;
     try (KeyValueIterator<Bytes, byte[]> it = pending.range(StoreKeys.withLong(prefix, 0), StoreKeys.withLong(prefix, Long.MAX_VALUE))) {
       if (it.hasNext()) {
         keepFrom = Math.min(keepFrom, PendingWindow.fromBytes(it.next().value).startSample());
@@ -437,10 +466,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   // ---------------------------------------------------------------- end of call
 
-  private void endChannel(byte[] prefix, ChannelState state, FrontEndPort frontEnd, BlockWriter writer, CallEndReason reason, long ts) {
+  private void endChannel(byte[] prefix, ChannelState state, ChannelFrontEnd frontEnd, BlockWriter writer, CallEndReason reason) {
     frontEnd.finish(writer);
-    state.cutter.endRun(writer);
     state.frontEnd = new byte[0];
+    state.nextWindowStart = frontEnd.timelineEnd16k();
     state.endReason = reason.ordinal() + 1;
     Bytes channelKey = Bytes.wrap(prefix);
     lastSeen.delete(channelKey);
@@ -509,12 +538,11 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         lastSeen.delete(key);
         continue;
       }
-      ChannelState state = ChannelState.fromBytes(stored, newCutter());
+      ChannelState state = ChannelState.fromBytes(stored);
       byte[] prefix = key.get();
-      AudioEncoding enc = AudioEncoding.values()[state.encodingOrdinal];
-      FrontEndPort frontEnd = frontEnds.restore(enc, state.sampleRateHz, state.frontEnd);
       log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
-      endChannel(prefix, state, frontEnd, new BlockWriter(prefix, state, state.lastChunkTimestampMs), CallEndReason.IDLE_TIMEOUT, nowMs);
+      endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
+          CallEndReason.IDLE_TIMEOUT);
     }
     List<Bytes> expired = new ArrayList<>();
     try (KeyValueIterator<Bytes, Long> it = ended.all()) {

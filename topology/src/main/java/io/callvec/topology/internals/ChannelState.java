@@ -10,6 +10,9 @@ import java.nio.charset.StandardCharsets;
  * configured lateness, resampler history), the window cutter's positions, and the running sums of
  * the call embedding.
  *
+ * <p>Invariant: the channel's audio blocks cover [min(pending window starts, nextWindowStart),
+ * front end's timeline end).
+ *
  * <p>Size bound, in bytes: about 100 + channel name + front-end state (≈ lateness × source rate ×
  * 4 + resampler history) + 8 × dimension (the running vector sum in doubles).
  */
@@ -20,9 +23,10 @@ public final class ChannelState {
   /** The stream's encoding (schema enum ordinal) and rate, fixed by its first chunk. */
   int encodingOrdinal = -1;
   int sampleRateHz;
-  /** Opaque state of the audio front end (assembler + resampler). */
+  /** State of the positional audio front end (assembler, resampler, window planner). */
   byte[] frontEnd = new byte[0];
-  final WindowCutter cutter;
+  /** Start of the next window (samples at 16 kHz): audio before it is needed by pending windows only. */
+  long nextWindowStart;
 
   /** Segments whose embedding is still pending. */
   int pendingWindows;
@@ -40,10 +44,6 @@ public final class ChannelState {
   /** Model provenance of the pooled vectors: content hash of the first segment's model. */
   String modelHash = "";
 
-  ChannelState(WindowCutter cutter) {
-    this.cutter = cutter;
-  }
-
   boolean isEnded() {
     return endReason != 0;
   }
@@ -52,12 +52,11 @@ public final class ChannelState {
     byte[] name = channelName.getBytes(StandardCharsets.UTF_8);
     byte[] hash = modelHash.getBytes(StandardCharsets.UTF_8);
     int dim = vectorSum == null ? -1 : vectorSum.length;
-    ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8 * 4 + 4
-        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 5 + 4 + 4 + hash.length);
+    ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8
+        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 5 + 4 + hash.length);
     b.put(VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
     b.putInt(frontEnd.length).put(frontEnd);
-    b.putLong(cutter.runStart).putLong(cutter.writtenEnd).putLong(cutter.nextWindowStart).putLong(cutter.lastEmittedEnd);
-    b.putInt(cutter.nextSegmentIndex);
+    b.putLong(nextWindowStart);
     b.putInt(pendingWindows).putInt(embeddedSegments).putInt(endReason);
     b.putInt(dim);
     for (int i = 0; i < dim; i++) {
@@ -69,24 +68,19 @@ public final class ChannelState {
     return b.array();
   }
 
-  static ChannelState fromBytes(byte[] bytes, WindowCutter emptyCutter) {
+  static ChannelState fromBytes(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     byte v = b.get();
     if (v != VERSION) {
       throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION + ")");
     }
-    ChannelState s = new ChannelState(emptyCutter);
+    ChannelState s = new ChannelState();
     s.channelName = string(b);
     s.encodingOrdinal = b.getInt();
     s.sampleRateHz = b.getInt();
     s.frontEnd = new byte[b.getInt()];
     b.get(s.frontEnd);
-    WindowCutter c = s.cutter;
-    c.runStart = b.getLong();
-    c.writtenEnd = b.getLong();
-    c.nextWindowStart = b.getLong();
-    c.lastEmittedEnd = b.getLong();
-    c.nextSegmentIndex = b.getInt();
+    s.nextWindowStart = b.getLong();
     s.pendingWindows = b.getInt();
     s.embeddedSegments = b.getInt();
     s.endReason = b.getInt();
