@@ -96,6 +96,29 @@ public final class FrontendBench {
       System.out.printf(Locale.ROOT, "%-42s %12.2f %14.0f %12.0f%n",
           stages.get(s).name, median / 1e6, (double) median / chunks.size(), xrt[s]);
     }
+    System.out.printf(Locale.ROOT, "%nResampler alone by input rate (30 s of noise in 20 ms chunks, 2 warm-up passes, median of 3):%n");
+    System.out.printf(Locale.ROOT, "%-10s %-8s %8s %12s%n", "rate Hz", "L/M", "taps", "x real time");
+    for (int rate : new int[] {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000}) {
+      Resampler probe = new Resampler(rate);
+      float[] noise = new float[30 * rate];
+      Random rnd = new Random(rate);
+      for (int i = 0; i < noise.length; i++) {
+        noise[i] = (float) (0.3 * rnd.nextGaussian());
+      }
+      long[] t = new long[3];
+      for (int i = -2; i < t.length; i++) {
+        long t0 = System.nanoTime();
+        checksum += resampleInChunks(rate, noise);
+        if (i >= 0) {
+          t[i] = System.nanoTime() - t0;
+        }
+      }
+      Arrays.sort(t);
+      String d = probe.describe();
+      String lm = d.contains("L/M=") ? d.substring(d.indexOf("L/M=") + 4, d.indexOf(',', d.indexOf("L/M="))) : "1/1";
+      String taps = d.contains(" taps") ? d.substring(d.indexOf(", ") + 2, d.indexOf(" taps")) : "0";
+      System.out.printf(Locale.ROOT, "%-10d %-8s %8s %12.0f%n", rate, lm, taps, 30.0 / (t[1] / 1e9));
+    }
     String load1 = loadAverage();
     System.out.printf(Locale.ROOT,
         "load average (1/5/15 min) before: %s, after: %s (other processes share the cores: compare ratios)%n",
@@ -143,6 +166,18 @@ public final class FrontendBench {
       sum += Float.floatToRawIntBits(out[o - 1]);
     }
     return sum;
+  }
+
+  private static long resampleInChunks(int rate, float[] x) {
+    Resampler r = new Resampler(rate);
+    long[] n = new long[1];
+    SampleSink sink = (b, o, l) -> n[0] += l + (Float.floatToRawIntBits(b[o + l - 1]) & 1);
+    int chunk = rate / 50;
+    for (int off = 0; off < x.length; off += chunk) {
+      r.process(x, off, Math.min(chunk, x.length - off), sink);
+    }
+    r.flush(sink);
+    return n[0];
   }
 
   private record Stage(String name, Body body) {}
