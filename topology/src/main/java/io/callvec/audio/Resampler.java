@@ -66,7 +66,10 @@ public final class Resampler {
   private boolean flushed;
 
   private final float[] out = new float[BLOCK_SAMPLES];
-  private float[] phaseAcc;
+  private float[][] acc;
+  private float[] tap0;
+  private float[] tap1;
+  private float[] tap2;
   private final int[] groupIndex = new int[4];
   private final int[] groupOffset = new int[4];
 
@@ -285,52 +288,91 @@ public final class Resampler {
   }
 
   /**
-   * M = 1 (e.g. 8 kHz): outputs of one phase have consecutive base indices, so each tap is applied to a
-   * whole block of outputs at once (a loop the JIT vectorises). Per output, taps are still added in
-   * order j = 0..T-1 starting from 0, exactly as {@link #computeGeneral} does.
+   * M = 1 (8 kHz, 4 kHz): the outputs of one phase have consecutive base indices, so each tap is
+   * applied to a whole block of outputs at once, in loops the JIT vectorises. (HotSpot only vectorises
+   * a loop whose float loads and stores have the same alignment, so each tap's input window is first
+   * copied to offset 0 of a scratch array.) Per output, taps are still added in order j = 0..T-1
+   * starting from 0, exactly as {@link #computeGeneral} does.
    */
   private void computeIntegerRatio(long n0, int count) {
-    int per = (count + up - 1) / up;
-    if (phaseAcc == null || phaseAcc.length < per) {
-      phaseAcc = new float[Math.max(per, BLOCK_SAMPLES)];
+    long aStart = Math.floorDiv(n0, (long) up);
+    long aEnd = Math.floorDiv(n0 + count - 1, (long) up);
+    int na = (int) (aEnd - aStart + 1);
+    int base = (int) (aStart + halfWidth - bufStart); // buffer index of tap 0 for a = aStart
+    if (acc == null || acc[0].length < na) {
+      acc = new float[up][Math.max(na, BLOCK_SAMPLES / up + 1)];
+      tap0 = new float[acc[0].length];
+      tap1 = new float[acc[0].length];
+      tap2 = new float[acc[0].length];
     }
-    float[] y = phaseAcc;
     float[] x = buf;
-    int first = (int) Math.floorMod(n0, (long) up);
-    for (int k = 0; k < up; k++) {
-      int p = (first + k) % up;
-      if (k >= count) {
-        break;
-      }
-      int cnt = (count - 1 - k) / up + 1; // outputs n0+k, n0+k+up, ... below n0+count
-      long a0 = (n0 + k - p) / up;
-      int base = (int) (a0 + halfWidth - bufStart); // buffer index of tap 0 for the first output
-      int hOff = p * taps;
-      Arrays.fill(y, 0, cnt, 0f);
+    float[] t0 = tap0;
+    float[] t1 = tap1;
+    float[] t2 = tap2;
+    if (up == 2) {
+      float[] y0 = acc[0];
+      float[] y1 = acc[1];
+      Arrays.fill(y0, 0, na, 0f);
+      Arrays.fill(y1, 0, na, 0f);
       int j = 0;
-      for (; j + 4 <= taps; j += 4) {
-        float c0 = h[hOff + j];
-        float c1 = h[hOff + j + 1];
-        float c2 = h[hOff + j + 2];
-        float c3 = h[hOff + j + 3];
-        int b0 = base - j;
-        for (int q = 0; q < cnt; q++) {
-          float v = y[q];
-          v += c0 * x[b0 + q];
-          v += c1 * x[b0 - 1 + q];
-          v += c2 * x[b0 - 2 + q];
-          v += c3 * x[b0 - 3 + q];
-          y[q] = v;
+      // Three taps per pass: as many as HotSpot (17) still vectorises with both phases fused.
+      for (; j + 3 <= taps; j += 3) {
+        System.arraycopy(x, base - j, t0, 0, na);
+        System.arraycopy(x, base - j - 1, t1, 0, na);
+        System.arraycopy(x, base - j - 2, t2, 0, na);
+        float c0 = h[j];
+        float c1 = h[j + 1];
+        float c2 = h[j + 2];
+        float d0 = h[taps + j];
+        float d1 = h[taps + j + 1];
+        float d2 = h[taps + j + 2];
+        for (int q = 0; q < na; q++) {
+          float x0 = t0[q];
+          float x1 = t1[q];
+          float x2 = t2[q];
+          float v = y0[q];
+          v += c0 * x0;
+          v += c1 * x1;
+          v += c2 * x2;
+          y0[q] = v;
+          float w = y1[q];
+          w += d0 * x0;
+          w += d1 * x1;
+          w += d2 * x2;
+          y1[q] = w;
         }
       }
       for (; j < taps; j++) {
-        float c = h[hOff + j];
-        int b = base - j;
-        for (int q = 0; q < cnt; q++) {
-          y[q] += c * x[b + q];
+        System.arraycopy(x, base - j, t0, 0, na);
+        float c = h[j];
+        float d = h[taps + j];
+        for (int q = 0; q < na; q++) {
+          float xv = t0[q];
+          y0[q] += c * xv;
+          y1[q] += d * xv;
         }
       }
-      for (int q = 0, o = k; q < cnt; q++, o += up) {
+    } else {
+      for (int p = 0; p < up; p++) {
+        float[] y = acc[p];
+        int hOff = p * taps;
+        Arrays.fill(y, 0, na, 0f);
+        for (int j = 0; j < taps; j++) {
+          System.arraycopy(x, base - j, t0, 0, na);
+          float c = h[hOff + j];
+          for (int q = 0; q < na; q++) {
+            y[q] += c * t0[q];
+          }
+        }
+      }
+    }
+    // Output n = up * a + p lands at out[n - n0]; the first and last a may have phases outside the block.
+    int shift = (int) (up * aStart - n0); // in (-up, 0]
+    for (int p = 0; p < up; p++) {
+      float[] y = acc[p];
+      int qFirst = shift + p < 0 ? 1 : 0;
+      int qEnd = Math.min(na, Math.floorDiv(count - 1 - shift - p, up) + 1);
+      for (int q = qFirst, o = shift + p + up * qFirst; q < qEnd; q++, o += up) {
         out[o] = y[q];
       }
     }

@@ -1,6 +1,8 @@
 package io.callvec.audio.internal;
 
 import io.callvec.audio.AudioStateException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Reader of the blobs {@link StateWriter} writes; every violation (wrong magic, kind or version,
@@ -125,9 +127,8 @@ public final class StateReader {
     int n = readInt(field + " length", 0, maxCount);
     need(4 * n);
     float[] out = new float[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = Float.intBitsToFloat(readInt());
-    }
+    ByteBuffer.wrap(buf, pos, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    pos += 4 * n;
     return out;
   }
 

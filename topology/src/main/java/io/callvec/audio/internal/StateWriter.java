@@ -1,5 +1,7 @@
 package io.callvec.audio.internal;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -58,13 +60,8 @@ public final class StateWriter {
   public StateWriter writeFloats(float[] src, int off, int count) {
     writeInt(count);
     ensure(4 * count);
-    for (int i = 0; i < count; i++) {
-      int bits = Float.floatToRawIntBits(src[off + i]);
-      buf[len++] = (byte) bits;
-      buf[len++] = (byte) (bits >>> 8);
-      buf[len++] = (byte) (bits >>> 16);
-      buf[len++] = (byte) (bits >>> 24);
-    }
+    ByteBuffer.wrap(buf, len, 4 * count).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(src, off, count);
+    len += 4 * count;
     return this;
   }
 
