@@ -153,7 +153,7 @@ public final class CallvecApp implements AutoCloseable {
   }
 
   /** Adapts the batcher to the processor's port. */
-  static InferenceClient inferenceClient(BatchingEngine engine, EmbeddingModel model) {
+  public static InferenceClient inferenceClient(BatchingEngine engine, EmbeddingModel model) {
     return new InferenceClient() {
       @Override
       public java.util.concurrent.CompletableFuture<float[]> submit(float[] window16k) {

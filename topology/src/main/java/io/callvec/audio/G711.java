@@ -141,4 +141,25 @@ public final class G711 {
     }
     return ends.length;
   }
+
+  /**
+   * Encodes float samples in [-1, 1) (scaled by 32768, rounded, clipped to 16 bits) in {@code
+   * encoding}: one byte per sample for G.711, two little-endian bytes for PCM16. For test and demo
+   * traffic.
+   */
+  public static byte[] encode(Encoding encoding, float[] samples) {
+    byte[] out = new byte[samples.length * encoding.bytesPerSample()];
+    for (int i = 0; i < samples.length; i++) {
+      int v = (int) Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768.0)));
+      switch (encoding) {
+        case MULAW -> out[i] = (byte) pcm16ToMulaw(v);
+        case ALAW -> out[i] = (byte) pcm16ToAlaw(v);
+        case PCM_S16LE -> {
+          out[2 * i] = (byte) v;
+          out[2 * i + 1] = (byte) (v >> 8);
+        }
+      }
+    }
+    return out;
+  }
 }

@@ -179,7 +179,7 @@ public final class CallPlayer {
       String id = prefix + "-" + c;
       for (int ch = 0; ch < 2; ch++) {
         float[] pcm = SyntheticSpeech.generate(seed * 1_000_003L + c * 2L + ch, 8000, durationMs);
-        out.add(new Stream(id, ch, ch == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000, G711Encoder.mulaw(pcm)));
+        out.add(new Stream(id, ch, ch == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000, io.callvec.audio.G711.encode(io.callvec.audio.Encoding.MULAW, pcm)));
       }
     }
     return out;

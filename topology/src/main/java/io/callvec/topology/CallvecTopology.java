@@ -65,7 +65,8 @@ public final class CallvecTopology {
    * @param metrics where the topology's meters go
    */
   public static Topology build(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
-    Serde<AudioChunk> chunkSerde = CallvecSerdes.audioChunk();
+    // Tombstones reach the processor (and the DLQ with reason NULL_VALUE) instead of failing deserialisation.
+    Serde<AudioChunk> chunkSerde = CallvecSerdes.audioChunk().allowingNull();
     Serde<SegmentEmbedding> segmentSerde = CallvecSerdes.segmentEmbedding();
     Serde<CallEmbedding> callSerde = CallvecSerdes.callEmbedding();
 

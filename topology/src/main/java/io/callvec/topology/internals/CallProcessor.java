@@ -202,7 +202,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         FrontEndCounters before = frontEnd.counters();
         frontEnd.accept(chunk.getSequenceNumber(), chunk.getMediaTimestampMs(), payload, writer);
         FrontEndCounters after = frontEnd.counters();
-        metrics.gapFilled(after.gapFilledSamples() - before.gapFilledSamples());
+        metrics.gapFilled((after.gapFilledSamples() - before.gapFilledSamples()) * 16_000L / chunk.getSampleRateHz());
         metrics.newRuns(after.longGaps() - before.longGaps());
         if (after.duplicateChunks() > before.duplicateChunks()) {
           metrics.chunk("duplicate");

@@ -1,0 +1,179 @@
+package io.callvec.topology;
+
+import io.callvec.app.CallvecApp;
+import io.callvec.app.CallvecConfig;
+import io.callvec.audio.ChannelFrontEnd;
+import io.callvec.audio.Encoding;
+import io.callvec.audio.G711;
+import io.callvec.demo.CallPlayer;
+import io.callvec.demo.SyntheticSpeech;
+import io.callvec.model.EmbeddingModel;
+import io.callvec.model.ModelOptions;
+import io.callvec.model.batch.BatchingEngine;
+import io.callvec.model.batch.BatchingOptions;
+import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.AudioEncoding;
+import io.callvec.schemas.CallEmbedding;
+import io.callvec.schemas.SegmentEmbedding;
+import io.callvec.schemas.serde.CallvecSerdes;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+
+/**
+ * The real topology with the real fixture model and micro-batcher in a {@link TopologyTestDriver}.
+ * Inference is asynchronous, so reading output means advancing the driver's wall clock (which runs
+ * the completion punctuator) until the expected records arrived.
+ */
+final class TopologyHarness implements AutoCloseable {
+  static final EmbeddingModel MODEL;
+
+  static {
+    try {
+      MODEL = EmbeddingModel.loadBundledFixture(ModelOptions.defaults());
+    } catch (Exception e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final CallvecConfig config;
+  final TopologySettings settings;
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  final TopologyMetrics metrics = new TopologyMetrics(registry);
+  final BatchingEngine engine;
+  final TopologyTestDriver driver;
+  final TestInputTopic<String, AudioChunk> input;
+  final TestOutputTopic<String, SegmentEmbedding> segments;
+  final TestOutputTopic<String, CallEmbedding> calls;
+  final TestOutputTopic<String, AudioChunk> dlq;
+  private final Path stateDir;
+  final List<SegmentEmbedding> segmentsSeen = new ArrayList<>();
+  final List<TestRecord<String, CallEmbedding>> callsSeen = new ArrayList<>();
+
+  TopologyHarness(Map<String, String> overrides) throws Exception {
+    config = CallvecConfig.builder().overrides(overrides).build();
+    settings = TopologySettings.from(config);
+    engine = new BatchingEngine(MODEL, BatchingOptions.builder().maxBatchWindows(4).maxDelay(Duration.ofMillis(2)).meterRegistry(registry).build());
+    stateDir = Files.createTempDirectory("callvec-ttd-");
+    Properties p = config.streamsProperties();
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    driver = new TopologyTestDriver(CallvecTopology.build(settings, CallvecApp.inferenceClient(engine, MODEL), metrics), p, Instant.ofEpochMilli(1_000_000));
+    input = driver.createInputTopic(settings.inputTopic(), Serdes.String().serializer(), CallvecSerdes.audioChunk().serializer());
+    segments = driver.createOutputTopic(settings.segmentsTopic(), Serdes.String().deserializer(), CallvecSerdes.segmentEmbedding().deserializer());
+    calls = driver.createOutputTopic(settings.callsTopic(), Serdes.String().deserializer(), CallvecSerdes.callEmbedding().deserializer());
+    dlq = driver.createOutputTopic(settings.dlqTopic(), Serdes.String().deserializer(), CallvecSerdes.audioChunk().allowingNull().deserializer());
+  }
+
+  TopologyHarness() throws Exception {
+    this(Map.of());
+  }
+
+  void pipe(List<AudioChunk> chunks) {
+    for (AudioChunk c : chunks) {
+      input.pipeInput(c.getCallId(), c);
+    }
+  }
+
+  /** Advances the wall clock in small steps (real time passes too) until {@code n} call embeddings have arrived, 30 s at most. */
+  void awaitCalls(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      collect();
+      if (callsSeen.size() >= n) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + n + " call embeddings; got " + callsSeen.size() + " and " + segmentsSeen.size() + " segments");
+      }
+      driver.advanceWallClockTime(Duration.ofMillis(5));
+      Thread.sleep(2);
+    }
+  }
+
+  /** Like {@link #awaitCalls} for segments. */
+  void awaitSegments(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      collect();
+      if (segmentsSeen.size() >= n) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + n + " segments; got " + segmentsSeen.size());
+      }
+      driver.advanceWallClockTime(Duration.ofMillis(5));
+      Thread.sleep(2);
+    }
+  }
+
+  void collect() {
+    segments.readValuesToList().forEach(segmentsSeen::add);
+    callsSeen.addAll(calls.readRecordsToList());
+  }
+
+  /** Windows the offline front end (buffered mode, same settings) cuts from the stream's audio, in order. */
+  static List<float[]> offlineWindows(CallPlayer.Stream s, TopologySettings settings) {
+    ChannelFrontEnd fe = ChannelFrontEnd.create(encodingOf(s.encoding()), s.sampleRateHz(), settings.frontEnd());
+    List<float[]> out = new ArrayList<>();
+    for (AudioChunk c : CallPlayer.chunks(s, CallPlayer.Options.realTime())) {
+      if (c.getPayload().remaining() > 0) {
+        byte[] b = new byte[c.getPayload().remaining()];
+        c.getPayload().duplicate().get(b);
+        fe.accept(c.getSequenceNumber(), c.getMediaTimestampMs(), b).forEach(w -> out.add(w.samples()));
+      }
+    }
+    fe.finish().forEach(w -> out.add(w.samples()));
+    return out;
+  }
+
+  static Encoding encodingOf(AudioEncoding e) {
+    return switch (e) {
+      case MULAW -> Encoding.MULAW;
+      case ALAW -> Encoding.ALAW;
+      case PCM_S16LE -> Encoding.PCM_S16LE;
+      default -> throw new IllegalArgumentException(String.valueOf(e));
+    };
+  }
+
+  /** A synthetic μ-law 8 kHz stream. */
+  static CallPlayer.Stream stream(String callId, int channel, long durationMs, long seed) {
+    float[] pcm = SyntheticSpeech.generate(seed, 8000, durationMs);
+    return new CallPlayer.Stream(callId, channel, channel == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000, G711.encode(Encoding.MULAW, pcm));
+  }
+
+  static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += (double) a[i] * b[i];
+      na += (double) a[i] * a[i];
+      nb += (double) b[i] * b[i];
+    }
+    return dot / Math.sqrt(na * nb);
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      driver.close();
+    } finally {
+      engine.close();
+      try (var paths = Files.walk(stateDir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+      }
+    }
+  }
+}
