@@ -126,11 +126,6 @@ public final class CallvecConfig {
         getBoolean(s);
       }
     }
-    long windowMs = getLong(Settings.WINDOW_MS);
-    long hopMs = getLong(Settings.HOP_MS);
-    if (windowMs <= 0 || hopMs <= 0 || hopMs > windowMs) {
-      throw new ConfigException("need 0 < callvec.hop.ms <= callvec.window.ms, got window " + windowMs + " ms, hop " + hopMs + " ms");
-    }
     positive(Settings.BATCH_MAX_WINDOWS);
     positive(Settings.BATCH_QUEUE_CAPACITY);
     positive(Settings.BATCH_WORKERS);
