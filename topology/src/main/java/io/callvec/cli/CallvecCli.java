@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CallvecCli.Version.class,
     description = "Live telephone calls to speech embeddings.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {TopicsCommand.class, CommandLine.HelpCommand.class})
 public final class CallvecCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
