@@ -26,8 +26,9 @@ import java.util.Optional;
  *       <td>retention 14 d</td></tr>
  * </table>
  *
- * Every topic gets {@code min.insync.replicas} 2 when its replication factor is 3 or more (one
- * replica may be down and writes still succeed with {@code acks=all}), else 1.
+ * When a replication factor is given, every topic gets {@code min.insync.replicas} 2 if it is 3 or
+ * more (one replica may be down and writes with {@code acks=all} still succeed), else 1; without
+ * one, the broker's {@code default.replication.factor} and {@code min.insync.replicas} apply.
  *
  * @param topics the topics, in the order input, segments, calls, dlq
  */
