@@ -307,9 +307,11 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       try {
         future = inference.submit(audio);
       } catch (InferenceClient.SaturatedException e) {
-        // Backpressure: the batcher stayed full for its submit timeout. Forward what is done meanwhile, then try again.
+        // Backpressure: the batcher stayed full for its whole submit timeout. Keep this stream thread
+        // waiting (consumer lag grows instead of memory). Completions are not drained here: this runs
+        // in the middle of a chunk whose channel state is not saved yet.
         metrics.backpressure();
-        drainCompletions();
+        log.warn("inference queue still full after the submit timeout; waiting (window {} of {})", w.segmentIndex(), StoreKeys.callId(prefix));
         continue;
       } catch (RuntimeException e) {
         throw new StreamsException("cannot submit window " + w.segmentIndex() + " of " + StoreKeys.callId(prefix) + " for inference", e);
