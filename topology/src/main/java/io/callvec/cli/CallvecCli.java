@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     versionProvider = CallvecCli.Version.class,
     description = "Live telephone calls to speech embeddings.",
     subcommands = {
-      CommandLine.HelpCommand.class, RunCommand.class, DemoCommand.class, ConvertCommand.class, EmbedCommand.class
+      CommandLine.HelpCommand.class, RunCommand.class, DemoCommand.class, ConvertCommand.class, EmbedCommand.class, ReplayCommand.class
     })
 public final class CallvecCli implements Runnable {
 
