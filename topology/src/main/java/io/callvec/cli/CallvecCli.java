@@ -14,7 +14,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CallvecCli.Version.class,
     description = "Live telephone calls to speech embeddings.",
-    subcommands = {CommandLine.HelpCommand.class, RunCommand.class, DemoCommand.class, ConvertCommand.class, TopicsCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      RunCommand.class,
+      DemoCommand.class,
+      ReplayCommand.class,
+      TopicsCommand.class,
+      ConvertCommand.class,
+      EmbedCommand.class
+    })
 public final class CallvecCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
