@@ -9,8 +9,8 @@ import io.callvec.audio.AudioWindow;
 import io.callvec.audio.ChannelFrontEnd;
 import io.callvec.audio.Encoding;
 import io.callvec.audio.FrontEndConfig;
+import io.callvec.audio.G711;
 import io.callvec.audio.WindowPlanner;
-import io.callvec.demo.G711Encoder;
 import io.callvec.demo.SyntheticSpeech;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelInfo;
@@ -118,7 +118,7 @@ class EmbedCommandTest {
   @Test
   void monoWavGivesOneLinePerWindowEqualToTheModelOnTheFrontEndsWindows(@TempDir Path dir) throws Exception {
     float[] speech = SyntheticSpeech.generate(11, 8000, 7300); // 7.3 s
-    byte[] pcm = G711Encoder.pcm16le(speech);
+    byte[] pcm = G711.encode(Encoding.PCM_S16LE, speech);
     Path wav = dir.resolve("call.wav");
     writeWav(wav, 8000, 1, 1, pcm);
     Path out = dir.resolve("call.jsonl");
@@ -171,8 +171,8 @@ class EmbedCommandTest {
   void stereoWavEmbedsEveryChannelWithAChannelFieldOrTheOneAsked(@TempDir Path dir) throws Exception {
     float[] agent = SyntheticSpeech.generate(21, 8000, 6500);
     float[] customer = SyntheticSpeech.generate(22, 8000, 6500);
-    byte[] ul0 = G711Encoder.mulaw(agent);
-    byte[] ul1 = G711Encoder.mulaw(customer);
+    byte[] ul0 = G711.encode(Encoding.MULAW, agent);
+    byte[] ul1 = G711.encode(Encoding.MULAW, customer);
     Path wav = dir.resolve("stereo.wav");
     writeWav(wav, 8000, 7, 2, interleave(1, ul0, ul1));
     Path all = dir.resolve("all.jsonl");
@@ -225,7 +225,7 @@ class EmbedCommandTest {
   @Test
   void rawMuLawWithChunkSizeThatDoesNotDivideTheFileGivesTheSameWindows(@TempDir Path dir) throws Exception {
     float[] speech = SyntheticSpeech.generate(31, 8000, 3333);
-    byte[] ul = G711Encoder.mulaw(speech);
+    byte[] ul = G711.encode(Encoding.MULAW, speech);
     Path raw = dir.resolve("call.raw");
     Files.write(raw, ul);
     Path a = dir.resolve("a.jsonl");
@@ -293,8 +293,8 @@ class EmbedCommandTest {
   @Test
   void usageErrorsExitWith2AndSayWhatIsWrong(@TempDir Path dir) throws Exception {
     Path wav = dir.resolve("x.wav");
-    writeWav(wav, 8000, 7, 2, interleave(1, G711Encoder.mulaw(SyntheticSpeech.generate(1, 8000, 1500)),
-        G711Encoder.mulaw(SyntheticSpeech.generate(2, 8000, 1500))));
+    writeWav(wav, 8000, 7, 2, interleave(1, G711.encode(Encoding.MULAW, SyntheticSpeech.generate(1, 8000, 1500)),
+        G711.encode(Encoding.MULAW, SyntheticSpeech.generate(2, 8000, 1500))));
     Path out = dir.resolve("o.jsonl");
     String[][] cases = {
       {"--in", dir.resolve("missing.wav").toString(), "no such file"},
@@ -321,7 +321,7 @@ class EmbedCommandTest {
   @Test
   void badAudioAndBadModelsFailWith1AndLeaveNoOutput(@TempDir Path dir) throws Exception {
     Path good = dir.resolve("good.wav");
-    writeWav(good, 8000, 1, 1, G711Encoder.pcm16le(SyntheticSpeech.generate(3, 8000, 1500)));
+    writeWav(good, 8000, 1, 1, G711.encode(Encoding.PCM_S16LE, SyntheticSpeech.generate(3, 8000, 1500)));
     Path junkWav = dir.resolve("junk.wav");
     Files.write(junkWav, "this is not a wave file at all".getBytes(StandardCharsets.US_ASCII));
     Path odd = dir.resolve("odd.s16");
@@ -352,7 +352,7 @@ class EmbedCommandTest {
   @Test
   void audioShorterThanTheMinimumGivesAnEmptyFile(@TempDir Path dir) throws Exception {
     Path wav = dir.resolve("short.wav");
-    writeWav(wav, 16000, 1, 1, G711Encoder.pcm16le(SyntheticSpeech.generate(4, 16000, 900)));
+    writeWav(wav, 16000, 1, 1, G711.encode(Encoding.PCM_S16LE, SyntheticSpeech.generate(4, 16000, 900)));
     Path out = dir.resolve("short.jsonl");
     Result r = run("embed", "--model", "fixture", "--in", wav.toString(), "--provider", "cpu", "--out", out.toString());
     assertEquals(0, r.exit(), r.err());

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.app.Settings;
 import io.callvec.broker.LocalKafkaCluster;
-import io.callvec.demo.G711Encoder;
+import io.callvec.audio.G711;
 import io.callvec.demo.SyntheticSpeech;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
@@ -125,8 +125,8 @@ class ReplayCommandTest {
     String topic = "replay-wav";
     kafka.createTopics(2, topic);
     // 1.05 s: 52 whole 20 ms chunks of 160 samples (320 bytes of PCM16) and a last one of 80 samples
-    byte[] agent = G711Encoder.pcm16le(SyntheticSpeech.generate(5, 8000, 1050));
-    byte[] customer = G711Encoder.pcm16le(SyntheticSpeech.generate(6, 8000, 1050));
+    byte[] agent = G711.encode(io.callvec.audio.Encoding.PCM_S16LE, SyntheticSpeech.generate(5, 8000, 1050));
+    byte[] customer = G711.encode(io.callvec.audio.Encoding.PCM_S16LE, SyntheticSpeech.generate(6, 8000, 1050));
     Path wav = dir.resolve("two sides.wav");
     EmbedCommandTest.writeWav(wav, 8000, 1, 2, EmbedCommandTest.interleave(2, agent, customer));
 
@@ -147,7 +147,7 @@ class ReplayCommandTest {
     String topic = "replay-ul";
     kafka.createTopics(1, topic);
     // 2.01 s of 8 kHz mu-law: 100 chunks of 160 bytes and one of 80
-    byte[] ul = G711Encoder.mulaw(SyntheticSpeech.generate(7, 8000, 2010));
+    byte[] ul = G711.encode(io.callvec.audio.Encoding.MULAW, SyntheticSpeech.generate(7, 8000, 2010));
     Path raw = dir.resolve("call.ul");
     Files.write(raw, ul);
 
@@ -171,7 +171,7 @@ class ReplayCommandTest {
   void shuffledAndDuplicatedChunksStillHoldTheWholeFileOnce(@TempDir Path dir) throws Exception {
     String topic = "replay-shuffle";
     kafka.createTopics(1, topic);
-    byte[] al = G711Encoder.alaw(SyntheticSpeech.generate(8, 8000, 3000)); // 150 chunks of 160 bytes
+    byte[] al = G711.encode(io.callvec.audio.Encoding.ALAW, SyntheticSpeech.generate(8, 8000, 3000)); // 150 chunks of 160 bytes
     Path raw = dir.resolve("call.bin");
     Files.write(raw, al);
 
