@@ -124,7 +124,7 @@ public final class DemoCommand implements Callable<Integer> {
         Thread player = new Thread(() -> {
           try (KafkaProducer<String, AudioChunk> producer = producer(kafka.bootstrapServers())) {
             CallPlayer.play(producer, cfg.get(Settings.INPUT_TOPIC), streams,
-                CallPlayer.Options.realTime().withSpeed(speed).withShuffle(shuffle, 0.01, 7), sent::set);
+                CallPlayer.Options.realTime().withSpeed(speed).withShuffle(shuffle, 0.01, 7), p -> sent.set(p.records()));
           } catch (Throwable e) {
             playerError.set(e);
           }

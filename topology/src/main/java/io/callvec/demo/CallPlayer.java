@@ -14,7 +14,6 @@ import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -218,19 +217,6 @@ public final class CallPlayer {
   @FunctionalInterface
   public interface Progress {
     void update(PlayStats soFar);
-  }
-
-  /**
-   * Sends every stream, interleaved by position, paced per {@code o.speed()}.
-   *
-   * @param progress called with the number of records sent so far, about every 100 ms of audio
-   * @return records sent
-   * @throws org.apache.kafka.common.KafkaException if the producer failed to write a record (see
-   *     {@link #play(Producer, String, List, Options, Progress)})
-   */
-  public static long play(Producer<String, AudioChunk> producer, String topic, List<Stream> streams, Options o, LongConsumer progress)
-      throws InterruptedException {
-    return play(producer, topic, streams, o, progress == null ? null : (Progress) s -> progress.accept(s.records())).records();
   }
 
   /**
