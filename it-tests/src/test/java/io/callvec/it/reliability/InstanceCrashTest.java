@@ -13,6 +13,7 @@ import io.callvec.it.support.CommittedOutput;
 import io.callvec.it.support.ExactlyOnceCheck;
 import io.callvec.it.support.Knobs;
 import io.callvec.it.support.ScenarioSettings;
+import io.callvec.it.support.WorkDirs;
 import io.callvec.topology.TopologySettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 class InstanceCrashTest {
   private static final Logger log = LoggerFactory.getLogger(InstanceCrashTest.class);
 
-  @TempDir Path work;
+  private final Path work = WorkDirs.create("InstanceCrashTest");
 
   @Test
   void killedInstancesLoseAndDuplicateNothing(KafkaBroker broker) throws Exception {
@@ -87,14 +87,28 @@ class InstanceCrashTest {
         for (int k = 0; k < killAt.size(); k++) {
           feeder.awaitFraction(killAt.get(k), Duration.ofSeconds(120));
           fleet.assertRunningAlive();
-          int victim = (trial + k) % instances;
-          long processed = (long) fleet.get(victim).metric("callvec_chunks_total").orElse(-1);
-          assertTrue(processed > 0, "slot " + victim + " was processing chunks before the kill, found " + processed);
+          // Kill the busiest instance: the one that processed the most chunks so far.
+          int victim = -1;
+          long processed = -1;
+          for (int slot : fleet.runningSlots()) {
+            long c = (long) fleet.get(slot).metric("callvec_chunks_total").orElse(0);
+            if (c > processed) {
+              victim = slot;
+              processed = c;
+            }
+          }
+          assertTrue(processed > 0, "an instance was processing chunks before the kill, found " + processed);
           fleet.kill(victim);
           log.info("trial {}: killed slot {} at {} of {} records sent ({} chunks processed by it)", trial, victim, feeder.sent(),
               feeder.totalRecords(), processed);
           Thread.sleep(downMs);
           fleet.start(victim, k % 2 == 1);
+          if (k + 1 < killAt.size()) {
+            // Before the next kill, let the restarted instance rejoin (holding the feed at the next kill moment if need be).
+            feeder.holdAt(killAt.get(k + 1));
+            fleet.awaitAllReady(Duration.ofSeconds(90));
+            feeder.release();
+          }
         }
         feeder.awaitDone(Duration.ofSeconds(180));
       }

@@ -4,6 +4,7 @@ import io.callvec.demo.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.serde.CallvecSerdes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -12,18 +13,22 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Plays call streams into the input topic on a background thread ({@link CallPlayer#play}, an
- * idempotent {@code acks=all} producer), so that a test can crash, add or stop app instances and
- * brokers while the calls are live. {@link #awaitFraction} lets the test act at chosen moments.
+ * Plays call streams into the input topic on a background thread (as {@link CallPlayer#play} does,
+ * through an idempotent {@code acks=all} producer), so that a test can crash, add or stop app
+ * instances and brokers while the calls are live. {@link #awaitFraction} lets the test act at chosen
+ * moments; {@link #holdAt} makes sure a step happens before the feed ends.
  */
 public final class ChunkFeeder implements AutoCloseable {
   private final long totalRecords;
   private final AtomicLong sent = new AtomicLong();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final Thread thread;
+  private final Object gate = new Object();
+  private volatile long holdBelow = Long.MAX_VALUE;
 
   private ChunkFeeder(Map<String, Object> clientConfig, String topic, List<CallPlayer.Stream> streams, CallPlayer.Options options) {
     long total = 0;
@@ -41,12 +46,75 @@ public final class ChunkFeeder implements AutoCloseable {
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "120000");
     this.thread = new Thread(() -> {
       try (KafkaProducer<String, AudioChunk> producer = new KafkaProducer<>(p, new StringSerializer(), CallvecSerdes.audioChunk().serializer())) {
-        CallPlayer.play(producer, topic, streams, options, sent::set);
+        play(producer, topic, streams, options);
       } catch (Throwable t) {
         failure.set(t);
       }
     }, "chunk-feeder");
     thread.setDaemon(true);
+  }
+
+  /**
+   * {@link CallPlayer#play}'s interleaving and pacing (chunk {@code i} of every stream is due at
+   * {@code i × chunkMs / speed}), plus the hold gate: the clock stops while the gate holds.
+   */
+  private void play(KafkaProducer<String, AudioChunk> producer, String topic, List<CallPlayer.Stream> streams, CallPlayer.Options o)
+      throws InterruptedException {
+    List<List<AudioChunk>> all = new ArrayList<>();
+    int longest = 0;
+    for (CallPlayer.Stream s : streams) {
+      List<AudioChunk> c = CallPlayer.chunks(s, o);
+      all.add(c);
+      longest = Math.max(longest, c.size());
+    }
+    long n = 0;
+    long startNs = System.nanoTime();
+    for (int i = 0; i < longest; i++) {
+      if (o.speed() > 0) {
+        long waitNs = startNs + (long) (i * o.chunkMs() * 1e6 / o.speed()) - System.nanoTime();
+        if (waitNs > 0) {
+          Thread.sleep(waitNs / 1_000_000, (int) (waitNs % 1_000_000));
+        }
+      }
+      for (List<AudioChunk> c : all) {
+        if (i < c.size()) {
+          if (n >= holdBelow) {
+            producer.flush();
+            long heldFrom = System.nanoTime();
+            synchronized (gate) {
+              while (n >= holdBelow) {
+                gate.wait(100);
+              }
+            }
+            startNs += System.nanoTime() - heldFrom;
+          }
+          AudioChunk chunk = c.get(i);
+          producer.send(new ProducerRecord<>(topic, chunk.getCallId(), chunk));
+          sent.set(++n);
+        }
+      }
+    }
+    producer.flush();
+  }
+
+  /**
+   * Holds the feed once {@code fraction} (0..1) of all records were sent, until {@link #release()}:
+   * so that a scenario's step happens mid-stream however slow the machine is. The pacing clock stops
+   * while held.
+   */
+  public void holdAt(double fraction) {
+    synchronized (gate) {
+      holdBelow = (long) Math.ceil(fraction * totalRecords);
+      gate.notifyAll();
+    }
+  }
+
+  /** Lifts the hold of {@link #holdAt}. */
+  public void release() {
+    synchronized (gate) {
+      holdBelow = Long.MAX_VALUE;
+      gate.notifyAll();
+    }
   }
 
   /** Starts playing {@code streams} into {@code topic}. */
@@ -61,7 +129,7 @@ public final class ChunkFeeder implements AutoCloseable {
     return totalRecords;
   }
 
-  /** Records handed to the producer so far (updated about every 100 ms of audio). */
+  /** Records handed to the producer so far. */
   public long sent() {
     return sent.get();
   }
