@@ -36,6 +36,7 @@ case "$what" in
 esac
 
 status=0
+rm -f it-tests/target/surefire-reports/*reliability*-output.txt
 mvn -B -q -pl it-tests -am test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false "${defaults[@]}" "$@" || status=$?
 echo
 echo "RESULT lines (it-tests/target/surefire-reports/*-output.txt):"
