@@ -6,15 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
-import io.callvec.audio.ChannelFrontEnd;
-import io.callvec.audio.Encoding;
-import io.callvec.audio.G711;
-import io.callvec.demo.SyntheticSpeech;
-import io.callvec.schemas.AudioEncoding;
+import io.callvec.it.support.CallFixtures;
 import io.callvec.demo.CallPlayer;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelInfo;
-import io.callvec.model.ModelOptions;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
@@ -64,15 +59,7 @@ import org.junit.jupiter.api.Test;
  */
 @RealKafka
 class EndToEndTest {
-  private static final EmbeddingModel MODEL;
-
-  static {
-    try {
-      MODEL = EmbeddingModel.loadBundledFixture(ModelOptions.defaults());
-    } catch (Exception e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
+  private static final EmbeddingModel MODEL = CallFixtures.fixtureModel();
 
   private Path stateRoot;
   private String prefix;
@@ -112,52 +99,11 @@ class EndToEndTest {
 
   /** Two-channel synthetic calls of 10 s plus 0.7 s per call index plus 0.3 s on the customer channel, so final windows differ. */
   private static List<CallPlayer.Stream> calls(String prefix, int calls) {
-    List<CallPlayer.Stream> out = new ArrayList<>();
-    for (int c = 0; c < calls; c++) {
-      for (int ch = 0; ch < 2; ch++) {
-        float[] pcm = SyntheticSpeech.generate(1000L * c + ch, 8000, 10_000 + 700L * c + 300L * ch);
-        out.add(new CallPlayer.Stream(prefix + "-call-" + c, ch, ch == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000,
-            G711.encode(Encoding.MULAW, pcm)));
-      }
-    }
-    return out;
+    return CallFixtures.twoChannelCalls(prefix, calls, 10_000, 700);
   }
 
-  /** What the model computes directly on the windows the offline front end cuts from each stream. */
-  private static Map<String, float[]> expectedSegments(List<CallPlayer.Stream> streams, TopologySettings settings) throws Exception {
-    Map<String, float[]> out = new HashMap<>();
-    for (CallPlayer.Stream s : streams) {
-      ChannelFrontEnd fe = ChannelFrontEnd.create(Encoding.MULAW, 8000, settings.frontEnd());
-      List<io.callvec.audio.AudioWindow> windows = new ArrayList<>();
-      for (AudioChunk c : CallPlayer.chunks(s, CallPlayer.Options.realTime())) {
-        byte[] b = new byte[c.getPayload().remaining()];
-        c.getPayload().duplicate().get(b);
-        if (b.length > 0) {
-          windows.addAll(fe.accept(c.getSequenceNumber(), c.getMediaTimestampMs(), b));
-        }
-      }
-      windows.addAll(fe.finish());
-      for (io.callvec.audio.AudioWindow w : windows) {
-        out.put(segmentKey(s.callId(), s.channelIndex(), w.startSample(), w.endSample()), MODEL.embed(w.samples()));
-      }
-    }
-    return out;
-  }
-
-  private static String segmentKey(String callId, int channel, long start, long end) {
-    return callId + "/" + channel + "/" + start + "-" + end;
-  }
-
-  private static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      na += (double) a[i] * a[i];
-      nb += (double) b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
+  private static Map<String, float[]> expectedSegments(List<CallPlayer.Stream> streams, TopologySettings settings) {
+    return CallFixtures.expectedSegments(streams, settings);
   }
 
   private static void produce(KafkaBroker broker, String topic, List<CallPlayer.Stream> streams) throws Exception {
@@ -212,11 +158,11 @@ class EndToEndTest {
   private static void assertExactlyOnce(Output out, Map<String, float[]> expected, int streams) {
     Map<String, Integer> seen = new HashMap<>();
     for (SegmentEmbedding s : out.segments) {
-      String key = segmentKey(s.getCallId(), s.getChannel().getIndex(), s.getStartSample16k(), s.getEndSample16k());
+      String key = CallFixtures.segmentKey(s.getCallId(), s.getChannel().getIndex(), s.getStartSample16k(), s.getEndSample16k());
       seen.merge(key, 1, Integer::sum);
       float[] direct = expected.get(key);
       assertNotNull(direct, "unexpected segment " + key);
-      double cos = cosine(direct, Vectors.fromBytes(s.getVector(), s.getDimension()));
+      double cos = CallFixtures.cosine(direct, Vectors.fromBytes(s.getVector(), s.getDimension()));
       assertTrue(cos >= 0.9999, key + " cosine " + cos);
     }
     for (String key : expected.keySet()) {

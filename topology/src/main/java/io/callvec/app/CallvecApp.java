@@ -4,6 +4,7 @@ import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelLoadException;
 import io.callvec.model.ModelOptions;
 import io.callvec.model.Pooling;
+import io.callvec.model.WindowEmbedder;
 import io.callvec.model.batch.BatchingEngine;
 import io.callvec.model.batch.BatchingOptions;
 import io.callvec.model.batch.RetryPolicy;
@@ -20,6 +21,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -57,7 +60,8 @@ public final class CallvecApp implements AutoCloseable {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile boolean closed;
 
-  private CallvecApp(CallvecConfig config) throws ModelLoadException, IOException {
+  private CallvecApp(CallvecConfig config, UnaryOperator<WindowEmbedder> embedderDecorator) throws ModelLoadException, IOException {
+    Objects.requireNonNull(embedderDecorator, "embedderDecorator");
     AvroTrust.install();
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -69,7 +73,8 @@ public final class CallvecApp implements AutoCloseable {
     HttpEndpoint createdHttp = null;
     KafkaStreamsMetrics createdStreamsMetrics = null;
     try {
-      createdEngine = new BatchingEngine(model, BatchingOptions.builder()
+      createdEngine = new BatchingEngine(Objects.requireNonNull(embedderDecorator.apply(model), "embedderDecorator returned null"),
+          BatchingOptions.builder()
           .modelName(model.info().modelId())
           .maxBatchWindows(config.getInt(Settings.BATCH_MAX_WINDOWS))
           .maxDelay(Duration.ofMillis(config.getLong(Settings.BATCH_MAX_DELAY_MS)))
@@ -125,7 +130,20 @@ public final class CallvecApp implements AutoCloseable {
 
   /** Builds and starts the app. */
   public static CallvecApp start(CallvecConfig config) throws ModelLoadException, IOException {
-    CallvecApp app = new CallvecApp(config);
+    return start(config, UnaryOperator.identity());
+  }
+
+  /**
+   * Builds and starts the app with the loaded model wrapped by {@code embedderDecorator} before the
+   * micro-batcher sees it: for fault injection in tests (a model that fails transiently or for good)
+   * and for instrumentation. Everything else (retry policy, failure handling, shutdown) is as in
+   * {@link #start(CallvecConfig)}; the model itself is still closed by {@link #close()}.
+   *
+   * @param embedderDecorator gets the loaded model, returns what the batcher runs (not null)
+   */
+  public static CallvecApp start(CallvecConfig config, UnaryOperator<WindowEmbedder> embedderDecorator)
+      throws ModelLoadException, IOException {
+    CallvecApp app = new CallvecApp(config, embedderDecorator);
     log.info("starting callvec: application.id={} bootstrap.servers={} input={} model={} ({}, dim {}) provider={}",
         config.raw("application.id"), config.raw("bootstrap.servers"), config.get(Settings.INPUT_TOPIC),
         app.model.info().modelId(), app.model.info().source(), app.model.info().dimension(), app.model.info().provider());

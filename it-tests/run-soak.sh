@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Long reliability runs on real brokers (the CI versions of these tests are small).
+#
+#   it-tests/run-soak.sh crash   [-Dcallvec.soak.KEY=VALUE ...]   instances killed (kill -9) and restarted mid-stream
+#   it-tests/run-soak.sh scale   [...]                            1 -> 3 instances, then SIGTERM scale-in, mid-stream
+#   it-tests/run-soak.sh broker  [...]                            the broker killed (kill -9) and restarted mid-stream
+#   it-tests/run-soak.sh model   [...]                            transient and permanent model failures
+#   it-tests/run-soak.sh all     [...]
+#
+# Full-size defaults (override any with -Dcallvec.soak.KEY=VALUE):
+#   crash:  calls=20 instances=3 trials=3 killAt=0.2,0.45,0.7 downMs=1500 speed=1.0 callMs=12000
+#   scale:  calls=20 trials=2 speed=1.0 callMs=12000
+#   broker: calls=10 speed=1.0 callMs=12000 brokerDownMs=3000
+# Prints the RESULT lines (records checked, lost, duplicated) of every trial; exit status is Maven's.
+# Work folders (state directories, every app instance's log) stay under it-tests/target/reliability/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-crash}"
+shift || true
+case "$what" in
+  crash)  tests='io.callvec.it.reliability.InstanceCrashTest'
+          defaults=(-Dcallvec.soak.calls=20 -Dcallvec.soak.instances=3 -Dcallvec.soak.trials=3 -Dcallvec.soak.killAt=0.2,0.45,0.7
+                    -Dcallvec.soak.downMs=1500 -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000) ;;
+  scale)  tests='io.callvec.it.reliability.ScaleOutInTest'
+          defaults=(-Dcallvec.soak.calls=20 -Dcallvec.soak.trials=2 -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000) ;;
+  broker) tests='io.callvec.it.reliability.BrokerCrashTest'
+          defaults=(-Dcallvec.soak.calls=10 -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000 -Dcallvec.soak.brokerDownMs=3000) ;;
+  model)  tests='io.callvec.it.reliability.ModelFailureTest'
+          defaults=() ;;
+  all)    tests='io.callvec.it.reliability.**'
+          defaults=(-Dcallvec.soak.calls=20 -Dcallvec.soak.instances=3 -Dcallvec.soak.trials=2 -Dcallvec.soak.killAt=0.2,0.45,0.7
+                    -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000) ;;
+  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+  *) echo "unknown scenario '$what': expected crash, scale, broker, model or all" >&2; exit 2 ;;
+esac
+
+status=0
+rm -f it-tests/target/surefire-reports/*reliability*-output.txt
+mvn -B -q -pl it-tests -am test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false "${defaults[@]}" "$@" || status=$?
+echo
+echo "RESULT lines (it-tests/target/surefire-reports/*-output.txt):"
+grep -h 'RESULT scenario=' it-tests/target/surefire-reports/*reliability*-output.txt 2>/dev/null | sed 's/^.* - RESULT/RESULT/' || echo "(none)"
+exit $status

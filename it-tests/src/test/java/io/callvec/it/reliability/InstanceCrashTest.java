@@ -1,0 +1,123 @@
+package io.callvec.it.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.callvec.demo.CallPlayer;
+import io.callvec.it.KafkaBroker;
+import io.callvec.it.RealKafka;
+import io.callvec.it.support.AppFleet;
+import io.callvec.it.support.AppTopics;
+import io.callvec.it.support.CallFixtures;
+import io.callvec.it.support.ChunkFeeder;
+import io.callvec.it.support.CommittedOutput;
+import io.callvec.it.support.ExactlyOnceCheck;
+import io.callvec.it.support.Knobs;
+import io.callvec.it.support.ScenarioSettings;
+import io.callvec.it.support.WorkDirs;
+import io.callvec.topology.TopologySettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Instance crash: callvec instances as separate JVMs share a 6-partition input topic while a
+ * producer plays concurrent two-channel calls (shuffled, 2 % duplicated chunks); at chosen moments
+ * one instance is killed with {@code kill -9} and restarted a little later (alternately on its old
+ * state directory and on a fresh one). Every expected segment and call embedding must be on the
+ * output topics exactly once for a {@code read_committed} reader, equal to the model's output.
+ *
+ * <p>CI size: 6 calls, 2 instances, one kill. {@code it-tests/run-soak.sh crash} runs the full size
+ * (knobs {@code -Dcallvec.soak.calls/instances/trials/killAt/downMs/speed/callMs}).
+ */
+@RealKafka
+class InstanceCrashTest {
+  private static final Logger log = LoggerFactory.getLogger(InstanceCrashTest.class);
+
+  private final Path work = WorkDirs.create("InstanceCrashTest");
+
+  @Test
+  void killedInstancesLoseAndDuplicateNothing(KafkaBroker broker) throws Exception {
+    int calls = Knobs.intKnob("calls", 6);
+    int instances = Knobs.intKnob("instances", 2);
+    int trials = Knobs.intKnob("trials", 1);
+    List<Double> killAt = Knobs.fractionsKnob("killAt", "0.4");
+    int downMs = Knobs.intKnob("downMs", 1500);
+    double speed = Knobs.doubleKnob("speed", 1.5);
+    int callMs = Knobs.intKnob("callMs", 8000);
+
+    List<String> results = new ArrayList<>();
+    for (int trial = 1; trial <= trials; trial++) {
+      ExactlyOnceCheck.Verdict v = trial(broker, work.resolve("trial-" + trial), trial, calls, instances, killAt, downMs, speed, callMs);
+      String line = "RESULT scenario=instance-crash trial=" + trial + " calls=" + calls + " instances=" + instances + " kills=" + killAt.size()
+          + " records=" + v.recordsChecked() + " segments=" + v.deliveredSegments() + "/" + v.expectedSegments()
+          + " lost=" + (v.lostSegments() + v.lostCalls()) + " duplicated=" + (v.duplicatedSegments() + v.duplicatedCalls())
+          + " wrong=" + (v.wrongVectors() + v.wrongCalls() + v.unexpectedSegments()) + " clean=" + v.clean();
+      log.info(line);
+      results.add(line);
+      v.assertClean();
+    }
+    assertTrue(results.size() == trials);
+  }
+
+  private ExactlyOnceCheck.Verdict trial(KafkaBroker broker, Path dir, int trial, int calls, int instances, List<Double> killAt, int downMs,
+      double speed, int callMs) throws Exception {
+    Files.createDirectories(dir);
+    String prefix = "crash-" + UUID.randomUUID().toString().substring(0, 8);
+    AppTopics topics = AppTopics.of(prefix);
+    broker.createTopics(ScenarioSettings.topics(topics, 6, (short) 1));
+    Map<String, String> app = ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics);
+    TopologySettings settings = ScenarioSettings.topology(app);
+    List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
+    Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
+    CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, trial);
+
+    try (AppFleet fleet = new AppFleet(dir, 256, slot -> app)) {
+      for (int i = 0; i < instances; i++) {
+        fleet.start(i, true);
+      }
+      fleet.awaitAllReady(Duration.ofSeconds(90));
+      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
+        for (int k = 0; k < killAt.size(); k++) {
+          feeder.awaitFraction(killAt.get(k), Duration.ofSeconds(120));
+          fleet.assertRunningAlive();
+          // Kill the busiest instance: the one that processed the most chunks so far.
+          int victim = -1;
+          long processed = -1;
+          for (int slot : fleet.runningSlots()) {
+            long c = (long) fleet.get(slot).metric("callvec_chunks_total").orElse(0);
+            if (c > processed) {
+              victim = slot;
+              processed = c;
+            }
+          }
+          assertTrue(processed > 0, "an instance was processing chunks before the kill, found " + processed);
+          fleet.kill(victim);
+          log.info("trial {}: killed slot {} at {} of {} records sent ({} chunks processed by it)", trial, victim, feeder.sent(),
+              feeder.totalRecords(), processed);
+          Thread.sleep(downMs);
+          fleet.start(victim, k % 2 == 1);
+          if (k + 1 < killAt.size()) {
+            // Before the next kill, let the restarted instance rejoin (holding the feed at the next kill moment if need be).
+            feeder.holdAt(killAt.get(k + 1));
+            fleet.awaitAllReady(Duration.ofSeconds(90));
+            feeder.release();
+          }
+        }
+        feeder.awaitDone(Duration.ofSeconds(180));
+      }
+      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(150), Duration.ofSeconds(3),
+          fleet::assertRunningAlive);
+      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
+      log.info("trial {}: {}; windows resubmitted after restarts by the running instances: {}", trial, v.summary(),
+          fleet.metricSum("callvec_windows_resubmitted_total"));
+      return v;
+    }
+  }
+}

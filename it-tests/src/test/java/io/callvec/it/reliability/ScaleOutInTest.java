@@ -1,0 +1,113 @@
+package io.callvec.it.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.callvec.demo.CallPlayer;
+import io.callvec.it.KafkaBroker;
+import io.callvec.it.RealKafka;
+import io.callvec.it.support.AppFleet;
+import io.callvec.it.support.AppInstance;
+import io.callvec.it.support.AppTopics;
+import io.callvec.it.support.CallFixtures;
+import io.callvec.it.support.ChunkFeeder;
+import io.callvec.it.support.CommittedOutput;
+import io.callvec.it.support.ExactlyOnceCheck;
+import io.callvec.it.support.Knobs;
+import io.callvec.it.support.ScenarioSettings;
+import io.callvec.it.support.WorkDirs;
+import io.callvec.topology.TopologySettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scale-out and scale-in while calls are live: one instance (a separate JVM) starts alone, two more
+ * join during the stream, then the first two are stopped gracefully ({@code SIGTERM}) and the last
+ * one finishes the calls. Every rebalance moves tasks with pending windows and open calls between
+ * JVMs; the output must still hold every segment and call embedding exactly once, each stream's
+ * segments tiling its timeline.
+ *
+ * <p>CI size: 6 calls. {@code it-tests/run-soak.sh scale} runs more ({@code -Dcallvec.soak.calls},
+ * {@code speed}, {@code callMs}, {@code trials}).
+ */
+@RealKafka
+class ScaleOutInTest {
+  private static final Logger log = LoggerFactory.getLogger(ScaleOutInTest.class);
+
+  private final Path work = WorkDirs.create("ScaleOutInTest");
+
+  @Test
+  void instancesJoiningAndLeavingMidStreamLoseAndDuplicateNothing(KafkaBroker broker) throws Exception {
+    int calls = Knobs.intKnob("calls", 6);
+    int trials = Knobs.intKnob("trials", 1);
+    double speed = Knobs.doubleKnob("speed", 1.0);
+    int callMs = Knobs.intKnob("callMs", 8000);
+    for (int trial = 1; trial <= trials; trial++) {
+      trial(broker, work.resolve("trial-" + trial), trial, calls, speed, callMs);
+    }
+  }
+
+  private void trial(KafkaBroker broker, Path dir, int trial, int calls, double speed, int callMs) throws Exception {
+    String prefix = "scale-" + UUID.randomUUID().toString().substring(0, 8);
+    AppTopics topics = AppTopics.of(prefix);
+    broker.createTopics(ScenarioSettings.topics(topics, 6, (short) 1));
+    Map<String, String> app = ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics);
+    TopologySettings settings = ScenarioSettings.topology(app);
+    List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
+    Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
+    CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 100 + trial);
+
+    try (AppFleet fleet = new AppFleet(dir, 256, slot -> app)) {
+      fleet.start(0, true).awaitReady(Duration.ofSeconds(90));
+      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
+        // The gate keeps each step mid-stream however long a JVM takes to start on this machine.
+        feeder.holdAt(0.5);
+        feeder.awaitFraction(0.15, Duration.ofSeconds(120));
+        fleet.start(1, true);
+        fleet.start(2, true);
+        fleet.get(1).awaitReady(Duration.ofSeconds(90));
+        fleet.get(2).awaitReady(Duration.ofSeconds(90));
+        log.info("trial {}: slots 1 and 2 joined and running at {} of {} records sent", trial, feeder.sent(), feeder.totalRecords());
+        feeder.holdAt(0.85);
+        feeder.awaitFraction(0.5, Duration.ofSeconds(120));
+        fleet.assertRunningAlive();
+        log.info("trial {}: scale-in: stopping slot 0 at {} of {} records sent", trial, feeder.sent(), feeder.totalRecords());
+        assertGracefulStop(fleet, 0);
+        feeder.awaitFraction(0.7, Duration.ofSeconds(120));
+        fleet.assertRunningAlive();
+        log.info("trial {}: scale-in: stopping slot 1 at {} of {} records sent", trial, feeder.sent(), feeder.totalRecords());
+        assertGracefulStop(fleet, 1);
+        feeder.release();
+        feeder.awaitDone(Duration.ofSeconds(180));
+      }
+      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(150), Duration.ofSeconds(3),
+          fleet::assertRunningAlive);
+      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
+      double lastSegments = fleet.get(2).metric("callvec_segments_total").orElse(0);
+      log.info("RESULT scenario=scale-out-in trial={} calls={} records={} segments={}/{} lost={} duplicated={} wrong={} "
+              + "segments_by_last_instance={} clean={}", trial, calls, v.recordsChecked(), v.deliveredSegments(), v.expectedSegments(),
+          v.lostSegments() + v.lostCalls(), v.duplicatedSegments() + v.duplicatedCalls(),
+          v.wrongVectors() + v.wrongCalls() + v.unexpectedSegments(), lastSegments, v.clean());
+      v.assertClean();
+      assertTrue(lastSegments > 0, "the instance that joined last emitted segments after taking over, found " + lastSegments);
+    }
+  }
+
+  private static void assertGracefulStop(AppFleet fleet, int slot) throws InterruptedException {
+    AppInstance i = fleet.get(slot);
+    double emitted = i.metric("callvec_segments_total").orElse(-1);
+    int code = fleet.stop(slot, Duration.ofSeconds(60));
+    // 143 = 128 + SIGTERM: the JVM's exit code after its shutdown hook (callvec's graceful close) ran.
+    assertEquals(143, code, "exit code of slot " + slot + " after SIGTERM\n" + i.logTail(30));
+    String logText = i.log();
+    assertTrue(logText.contains("stopping callvec"), "slot " + slot + " ran its graceful shutdown\n" + i.logTail(30));
+    assertTrue(!logText.contains(" ERROR "), "slot " + slot + " logged no error\n" + i.logTail(60));
+    log.info("slot {} stopped gracefully after emitting {} segments", slot, emitted);
+  }
+}
