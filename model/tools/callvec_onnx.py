@@ -24,7 +24,8 @@ LAST_HIDDEN_STATE = "last_hidden_state"
 SAMPLING_RATE_HZ = 16000
 # Hugging Face Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm: (x - mean) / sqrt(var + 1e-7).
 NORMALIZATION_EPSILON = 1e-7
-OPSET = 14
+# 17: LayerNormalization is one op, which ONNX Runtime computes in float32 even for fp16 weights.
+OPSET = 17
 
 PREFIX = "callvec."
 METADATA_VERSION = "1"

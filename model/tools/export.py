@@ -33,8 +33,6 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import callvec_onnx as co  # noqa: E402
 
-# opset 17 has LayerNormalization, which ONNX Runtime computes in float32 even with fp16 weights.
-OPSET = 17
 MAX_PROTO_BYTES = 2 ** 31 - 1
 
 
@@ -99,7 +97,7 @@ def main():
     sample = (x, mask) if args.attention_mask else (x,)
     wrapper = Encoder(model, args.attention_mask, layers).eval()
     kwargs = dict(input_names=inputs, output_names=outputs, dynamic_axes=axes,
-                  opset_version=OPSET, do_constant_folding=True)
+                  opset_version=co.OPSET, do_constant_folding=True)
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False  # the TorchScript exporter honours dynamic_axes
     with torch.no_grad():
@@ -124,7 +122,7 @@ def main():
         "input_names": inputs,
         "output_names": outputs,
         "weights_dtype": "float16" if args.fp16 else "float32",
-        "exporter": co.exporter_versions("export.py", opset=OPSET,
+        "exporter": co.exporter_versions("export.py",
                                          transformers=transformers.__version__),
     })
     onnx.save(proto, args.out)

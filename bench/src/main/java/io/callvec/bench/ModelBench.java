@@ -109,18 +109,19 @@ public final class ModelBench {
               + "pairs per cell, interleaved%n",
           model, info.modelId(), info.revision(), info.provider(), threads, info.hiddenSize(),
           reps);
-      System.out.printf(Locale.ROOT, "%5s %9s %8s %10s %10s %9s %11s %7s %8s%n", "batch",
+      System.out.printf(Locale.ROOT, "%5s %9s %8s %10s %10s %9s %11s %7s %9s %8s%n", "batch",
           "window_s", "audio_s", "bare_s", "runtime_s", "xrt_bare", "xrt_runtime", "ratio",
-          "prep_ms");
+          "cpu_ratio", "prep_ms");
       String result = null;
       for (Cell c : cells) {
         Timing t = measure(em, c, reps);
         double audio = c.batch() * c.windowSeconds();
         double xrtBare = audio / t.bareSeconds();
         double xrtRuntime = audio / t.runtimeSeconds();
-        System.out.printf(Locale.ROOT, "%5d %9.1f %8.1f %10.3f %10.3f %9.2f %11.2f %7.3f %8.2f%n",
+        System.out.printf(Locale.ROOT,
+            "%5d %9.1f %8.1f %10.3f %10.3f %9.2f %11.2f %7.3f %9.3f %8.2f%n",
             c.batch(), c.windowSeconds(), audio, t.bareSeconds(), t.runtimeSeconds(), xrtBare,
-            xrtRuntime, t.ratio(), t.prepMillis());
+            xrtRuntime, t.ratio(), t.cpuRatio(), t.prepMillis());
         System.out.flush();
         if (c.batch() == RESULT_BATCH && c.windowSeconds() == RESULT_SECONDS) {
           result = String.format(Locale.ROOT,
@@ -129,14 +130,17 @@ public final class ModelBench {
         }
       }
       System.out.println("(bare_s, runtime_s: median wall seconds per run; xrt: audio seconds per "
-          + "wall second; ratio: median over adjacent pairs of bare_s / runtime_s; prep_ms: the "
-          + "runtime's own normalise + pack + pool work per batch, timed alone)");
+          + "wall second; ratio: median over adjacent pairs of bare_s / runtime_s; cpu_ratio: the "
+          + "same with process CPU seconds, less sensitive to other jobs; prep_ms: the runtime's "
+          + "own normalise + pack + pool work per batch, timed alone)");
       System.out.println(result);
     }
   }
 
   /** Timings of one cell: medians over the interleaved pairs, and the runtime's own work. */
-  private record Timing(double bareSeconds, double runtimeSeconds, double ratio, double prepMillis) {}
+  private record Timing(
+      double bareSeconds, double runtimeSeconds, double ratio, double cpuRatio,
+      double prepMillis) {}
 
   /**
    * Runs one untimed warm-up (the first run of a shape allocates in ONNX Runtime), then {@code
@@ -155,24 +159,32 @@ public final class ModelBench {
     double[] b = new double[reps];
     double[] r = new double[reps];
     double[] ratio = new double[reps];
+    double[] cpuRatio = new double[reps];
     for (int k = 0; k < reps; k++) {
       boolean bareFirst = k % 2 == 0; // alternate the order so that drift cancels out
+      double cpuBare = 0;
+      double cpuRuntime = 0;
       for (int j = 0; j < 2; j++) {
         long t0 = System.nanoTime();
+        long c0 = processCpuNanos();
         if ((j == 0) == bareFirst) {
           bare.run();
           b[k] = (System.nanoTime() - t0) / 1e9;
+          cpuBare = processCpuNanos() - c0;
         } else {
           float[][] v = em.embedBatch(windows);
           r[k] = (System.nanoTime() - t0) / 1e9;
+          cpuRuntime = processCpuNanos() - c0;
           if (v.length != windows.size()) {
             throw new IllegalStateException("expected " + windows.size() + " vectors");
           }
         }
       }
       ratio[k] = b[k] / r[k];
+      cpuRatio[k] = cpuBare / cpuRuntime;
     }
-    return new Timing(median(b), median(r), median(ratio), prepMillis(em, windows));
+    return new Timing(median(b), median(r), median(ratio), median(cpuRatio),
+        prepMillis(em, windows));
   }
 
   /**
@@ -210,6 +222,15 @@ public final class ModelBench {
       throw new IllegalStateException("NaN in pooled test output");
     }
     return median(t);
+  }
+
+  /** CPU time of the whole process (all threads, ONNX Runtime's native ones included), in ns. */
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean
+        ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime()
+        : -1;
   }
 
   private static double median(double[] v) {
