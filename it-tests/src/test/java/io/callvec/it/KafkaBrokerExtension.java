@@ -7,15 +7,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.TopicPartitionInfo;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -154,35 +147,8 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterR
 
     @Override
     public void createTopics(Collection<NewTopic> topics) {
-      Set<String> names = topics.stream().map(NewTopic::name).collect(Collectors.toCollection(TreeSet::new));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
-        admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
-        while (true) {
-          Map<String, TopicDescription> d;
-          try {
-            d = admin.describeTopics(names).allTopicNames().get(5, TimeUnit.SECONDS);
-          } catch (ExecutionException e) {
-            d = Map.of();
-          }
-          boolean ready = d.size() == names.size()
-              && d.values().stream().flatMap(t -> t.partitions().stream()).map(TopicPartitionInfo::leader)
-                  .allMatch(l -> l != null && !l.isEmpty());
-          if (ready) {
-            return;
-          }
-          if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("topics " + names + " have no leader 30 s after creation");
-          }
-          Thread.sleep(50);
-        }
-      } catch (ExecutionException e) {
-        throw new IllegalStateException("cannot create topics " + names + ": " + e.getCause().getMessage(), e.getCause());
-      } catch (TimeoutException e) {
-        throw new IllegalStateException("creating topics " + names + " did not finish within 30 s", e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while creating topics " + names, e);
+        LocalKafkaCluster.createTopics(admin, topics);
       }
     }
 

@@ -219,9 +219,21 @@ public final class LocalKafkaCluster implements AutoCloseable {
    * @throws LocalKafkaException if a topic cannot be created (e.g. it exists) within 30 s
    */
   public void createTopics(Collection<NewTopic> topics) {
+    try (Admin admin = createAdmin()) {
+      createTopics(admin, topics);
+    }
+  }
+
+  /**
+   * Creates the given topics through {@code admin} (any cluster) and waits until every partition
+   * has a leader.
+   *
+   * @throws LocalKafkaException if a topic cannot be created (e.g. it exists) within 30 s
+   */
+  public static void createTopics(Admin admin, Collection<NewTopic> topics) {
     Set<String> names = topics.stream().map(NewTopic::name).collect(Collectors.toCollection(TreeSet::new));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    try (Admin admin = createAdmin()) {
+    try {
       admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
       while (true) {
         Map<String, TopicDescription> d;
