@@ -88,7 +88,7 @@ public final class CallvecApp implements AutoCloseable {
       log.debug("topology:\n{}", topology.describe());
       createdStreams = new KafkaStreams(topology, config.streamsProperties());
       createdStreams.setUncaughtExceptionHandler(e -> {
-        log.error("stream thread failed, shutting this instance down: {}", e.toString(), e);
+        log.error("stream thread failed, shutting this instance down: {}", causeChain(e), e);
         failure.compareAndSet(null, e);
         return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
       });
@@ -216,6 +216,19 @@ public final class CallvecApp implements AutoCloseable {
   /** The HTTP port, or -1 when the endpoint is disabled. */
   public int httpPort() {
     return http == null ? -1 : http.port();
+  }
+
+  /** "a: b ← caused by c: d …": every message of a cause chain on one line, for logs and exit messages. */
+  public static String causeChain(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      if (sb.length() > 0) {
+        sb.append(" <- caused by ");
+      }
+      sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+    }
+    return sb.toString();
   }
 
   /** The error that stopped a stream thread, if any. */

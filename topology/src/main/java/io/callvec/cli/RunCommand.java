@@ -36,7 +36,7 @@ public final class RunCommand implements Callable<Integer> {
     }
     app.close();
     if (app.failure() != null) {
-      log.error("callvec stopped after a failure: {}", app.failure().toString());
+      log.error("callvec stopped after a failure: {}", CallvecApp.causeChain(app.failure()));
       return 1;
     }
     return 0;
