@@ -41,8 +41,6 @@ public final class ChannelState {
   long lastChunkTimestampMs = Long.MIN_VALUE;
   /** 0 = open, else the end reason's ordinal + 1 (schema enum CallEndReason). */
   int endReason;
-  /** Model provenance of the pooled vectors: content hash of the first segment's model. */
-  String modelHash = "";
 
   boolean isEnded() {
     return endReason != 0;
@@ -50,10 +48,9 @@ public final class ChannelState {
 
   byte[] toBytes() {
     byte[] name = channelName.getBytes(StandardCharsets.UTF_8);
-    byte[] hash = modelHash.getBytes(StandardCharsets.UTF_8);
     int dim = vectorSum == null ? -1 : vectorSum.length;
     ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8
-        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 5 + 4 + hash.length);
+        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 5);
     b.put(VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
     b.putInt(frontEnd.length).put(frontEnd);
     b.putLong(nextWindowStart);
@@ -64,7 +61,6 @@ public final class ChannelState {
     }
     b.putLong(weightSamples).putLong(firstSegmentStart).putLong(lastSegmentEnd);
     b.putLong(firstChunkTimestampMs).putLong(lastChunkTimestampMs);
-    b.putInt(hash.length).put(hash);
     return b.array();
   }
 
@@ -96,7 +92,9 @@ public final class ChannelState {
     s.lastSegmentEnd = b.getLong();
     s.firstChunkTimestampMs = b.getLong();
     s.lastChunkTimestampMs = b.getLong();
-    s.modelHash = string(b);
+    if (b.hasRemaining()) {
+      throw new IllegalStateException("channel state has " + b.remaining() + " trailing bytes");
+    }
     return s;
   }
 
