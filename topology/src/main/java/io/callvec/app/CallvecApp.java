@@ -158,8 +158,15 @@ public final class CallvecApp implements AutoCloseable {
         .pooling(Pooling.valueOf(config.get(Settings.MODEL_POOLING).toUpperCase(Locale.ROOT)))
         .l2Normalize(config.getBoolean(Settings.MODEL_L2_NORMALIZE))
         .build();
-    String path = config.get(Settings.MODEL_PATH);
-    if (path.equals("classpath:fixture")) {
+    return openModel(config.get(Settings.MODEL_PATH), options);
+  }
+
+  /**
+   * Opens a model by its {@code callvec.model.path} spelling: {@code classpath:fixture} (also
+   * {@code fixture}) for the bundled fixture, {@code classpath:/resource.onnx}, or a file path.
+   */
+  public static EmbeddingModel openModel(String path, ModelOptions options) throws ModelLoadException {
+    if (path.equals("classpath:fixture") || path.equals("fixture")) {
       log.warn("using the bundled fixture model (tiny, random weights): its embeddings are NOT meaningful; "
           + "export a real model with model/tools/export.py and set callvec.model.path");
       return EmbeddingModel.loadBundledFixture(options);

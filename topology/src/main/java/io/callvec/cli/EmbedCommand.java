@@ -74,9 +74,6 @@ import picocli.CommandLine.Option;
 public final class EmbedCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(EmbedCommand.class);
 
-  /** The {@code --model} value that selects the bundled fixture model. */
-  public static final String FIXTURE = "fixture";
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Mixin ConfigOptions config;
@@ -215,10 +212,6 @@ public final class EmbedCommand implements Callable<Integer> {
       feConfig = feConfig.withMaxPayloadBytes((int) chunkBytesMax);
     }
 
-    if (isFixture(model)) {
-      log.warn("--model fixture: the bundled tiny model has random weights: its vectors are NOT meaningful"
-          + " (export a real model with model/tools/export.py)");
-    }
     try (EmbeddingModel m = loadModel(options)) {
       ModelInfo info = m.info();
       if (info.sampleRateHz() != Resampler.OUTPUT_RATE_HZ) {
@@ -497,15 +490,8 @@ public final class EmbedCommand implements Callable<Integer> {
     return p.name().toLowerCase(Locale.ROOT);
   }
 
-  private static boolean isFixture(String model) {
-    return model.equals(FIXTURE) || model.equals("classpath:fixture");
-  }
-
   private EmbeddingModel loadModel(ModelOptions options) throws ModelLoadException {
-    if (isFixture(model)) {
-      return EmbeddingModel.loadBundledFixture(options);
-    }
-    return EmbeddingModel.load(Path.of(model), options);
+    return io.callvec.app.CallvecApp.openModel(model, options);
   }
 
   private CommandLine.ParameterException usage(String message) {
