@@ -19,8 +19,9 @@ import javax.imageio.ImageIO;
 
 /**
  * A small line chart written as PNG with {@link BufferedImage} and {@link ImageIO} (headless, no
- * dependency): numeric x and y axes with "nice" ticks (x optionally log2, for batch sizes), one
- * polyline per series with optional point markers, and a legend. Enough for a benchmark report, no
+ * dependency): numeric x and y axes with "nice" ticks (x linear, log2 for batch sizes or log10 for
+ * latencies), one polyline per series with optional point markers, and a legend in the emptiest
+ * corner. Enough for a benchmark report, no
  * more.
  */
 final class Chart {
@@ -39,7 +40,16 @@ final class Chart {
   private final String subtitle;
   private final String xLabel;
   private final String yLabel;
-  private final boolean log2X;
+  private final XAxis xAxis;
+
+  /** How x values map to the horizontal axis. */
+  enum XAxis {
+    LINEAR,
+    /** log2, ticks at powers of two (batch sizes) */
+    LOG2,
+    /** log10, ticks at 1, 2 and 5 times powers of ten (latencies) */
+    LOG10
+  }
   private final List<Series> series = new ArrayList<>();
   private Double yMin = null;
   private Double yMax = null;
@@ -47,13 +57,13 @@ final class Chart {
   /** One line: points (x, y) drawn in order; markers at the points when {@code markers}. */
   record Series(String name, double[] x, double[] y, boolean markers, boolean dashed) {}
 
-  Chart(String title, String subtitle, String xLabel, String yLabel, boolean log2X) {
+  Chart(String title, String subtitle, String xLabel, String yLabel, XAxis xAxis) {
     System.setProperty("java.awt.headless", "true");
     this.title = title;
     this.subtitle = subtitle;
     this.xLabel = xLabel;
     this.yLabel = yLabel;
-    this.log2X = log2X;
+    this.xAxis = xAxis;
   }
 
   Chart add(Series s) {
@@ -94,7 +104,11 @@ final class Chart {
   }
 
   private double tx(double x) {
-    return log2X ? Math.log(x) / Math.log(2) : x;
+    return switch (xAxis) {
+      case LINEAR -> x;
+      case LOG2 -> Math.log(x) / Math.log(2);
+      case LOG10 -> Math.log10(x);
+    };
   }
 
   private void draw(Graphics2D g) {
@@ -132,7 +146,22 @@ final class Chart {
     y1 = yTicks[yTicks.length - 1];
     y0 = Math.min(y0, yTicks[0]);
     double[] xTicks;
-    if (log2X) {
+    if (xAxis == XAxis.LOG10) {
+      int a = (int) Math.floor(x0);
+      int b = (int) Math.ceil(x1);
+      List<Double> t = new ArrayList<>();
+      for (int e = a; e <= b; e++) {
+        for (int m : new int[] {1, 2, 5}) {
+          double v = Math.log10(m * Math.pow(10, e));
+          if (v >= x0 - 1e-9 && v <= x1 + Math.log10(2)) {
+            t.add(v);
+          }
+        }
+      }
+      xTicks = t.stream().mapToDouble(Double::doubleValue).toArray();
+      x0 = Math.min(x0, xTicks[0]);
+      x1 = Math.max(x1, xTicks[xTicks.length - 1]);
+    } else if (xAxis == XAxis.LOG2) {
       int a = (int) Math.floor(x0);
       int b = (int) Math.ceil(x1);
       xTicks = new double[b - a + 1];
@@ -166,7 +195,7 @@ final class Chart {
       g.setColor(new Color(0xe6e6e6));
       g.draw(new Line2D.Double(LEFT_PX, y, LEFT_PX + pw, y));
       g.setColor(Color.DARK_GRAY);
-      String label = fmt(t);
+      String label = fmt(t, yTicks[1] - yTicks[0]);
       g.drawString(label, LEFT_PX - 8 - fm.stringWidth(label), (float) (y + fm.getAscent() / 2.5));
     }
     for (double t : xTicks) {
@@ -174,7 +203,15 @@ final class Chart {
       g.setColor(new Color(0xe6e6e6));
       g.draw(new Line2D.Double(x, TOP_PX, x, TOP_PX + ph));
       g.setColor(Color.DARK_GRAY);
-      String label = log2X ? fmt(Math.pow(2, t)) : fmt(t);
+      String label = switch (xAxis) {
+        case LINEAR -> fmt(t, xTicks[1] - xTicks[0]);
+        case LOG2 -> fmt(Math.pow(2, t), 1);
+        case LOG10 -> {
+          double v = Math.pow(10, t);
+          double mag = Math.pow(10, Math.floor(t + 1e-9));
+          yield fmt(Math.round(v / mag) * mag, mag);
+        }
+      };
       g.drawString(label, (float) (x - fm.stringWidth(label) / 2.0), TOP_PX + ph + 18);
     }
     g.setColor(Color.BLACK);
@@ -226,36 +263,74 @@ final class Chart {
         }
       }
     }
-    // legend (top left inside the plot)
-    int ly = TOP_PX + 18;
+    // legend: in the corner of the plot that covers the fewest points of the lines
     int maxw = 0;
     for (Series s : series) {
       maxw = Math.max(maxw, fm.stringWidth(s.name()));
     }
+    int lw = maxw + 50;
+    int lh = series.size() * 18 + 8;
+    int[][] corners = {
+      {LEFT_PX + 10, TOP_PX + 6}, {LEFT_PX + pw - 10 - lw, TOP_PX + 6},
+      {LEFT_PX + pw - 10 - lw, TOP_PX + ph - 6 - lh}, {LEFT_PX + 10, TOP_PX + ph - 6 - lh}
+    };
+    int bestCorner = 0;
+    long bestCount = Long.MAX_VALUE;
+    for (int c = 0; c < corners.length; c++) {
+      long count = 0;
+      for (Series s : series) {
+        for (int i = 0; i + 1 < s.x().length; i++) {
+          if (!Double.isFinite(s.x()[i]) || !Double.isFinite(s.y()[i]) || !Double.isFinite(s.x()[i + 1])
+              || !Double.isFinite(s.y()[i + 1])) {
+            continue;
+          }
+          double ax = px.applyAsDouble(tx(s.x()[i]));
+          double ay = py.applyAsDouble(s.y()[i]);
+          double bx = px.applyAsDouble(tx(s.x()[i + 1]));
+          double by = py.applyAsDouble(s.y()[i + 1]);
+          int steps = (int) Math.min(200, Math.max(1, Math.hypot(bx - ax, by - ay) / 4));
+          for (int k = 0; k <= steps; k++) {
+            double qx = ax + (bx - ax) * k / steps;
+            double qy = ay + (by - ay) * k / steps;
+            if (qx >= corners[c][0] && qx <= corners[c][0] + lw && qy >= corners[c][1] && qy <= corners[c][1] + lh) {
+              count++;
+            }
+          }
+        }
+      }
+      if (count < bestCount) {
+        bestCount = count;
+        bestCorner = c;
+      }
+    }
+    int lx0 = corners[bestCorner][0];
+    int ly0 = corners[bestCorner][1];
+    int ly = ly0 + 12 + 6;
     g.setColor(new Color(255, 255, 255, 230));
-    g.fillRect(LEFT_PX + 10, TOP_PX + 6, maxw + 50, series.size() * 18 + 8);
+    g.fillRect(lx0, ly0, lw, lh);
     g.setColor(Color.LIGHT_GRAY);
     g.setStroke(new BasicStroke(1f));
-    g.drawRect(LEFT_PX + 10, TOP_PX + 6, maxw + 50, series.size() * 18 + 8);
+    g.drawRect(lx0, ly0, lw, lh);
     for (int k = 0; k < series.size(); k++) {
       Series s = series.get(k);
       g.setColor(PALETTE[k % PALETTE.length]);
       g.setStroke(s.dashed()
           ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
           : new BasicStroke(2.2f));
-      g.draw(new Line2D.Double(LEFT_PX + 18, ly - 4, LEFT_PX + 46, ly - 4));
+      g.draw(new Line2D.Double(lx0 + 8, ly - 4, lx0 + 36, ly - 4));
       g.setColor(Color.BLACK);
-      g.drawString(s.name(), LEFT_PX + 52, ly);
+      g.drawString(s.name(), lx0 + 42, ly);
       ly += 18;
     }
   }
 
-  private static String fmt(double v) {
-    if (v == Math.rint(v) && Math.abs(v) < 1e9) {
-      return String.format(Locale.ROOT, "%d", (long) v);
+  /** A tick label with as many decimals as the tick step needs (0.2 → one, 0.05 → two). */
+  private static String fmt(double v, double step) {
+    int decimals = step >= 1 || !(step > 0) ? 0 : (int) Math.ceil(-Math.log10(step) - 1e-9);
+    if (decimals == 0 && v != Math.rint(v)) {
+      decimals = 2; // log2 axes: powers of two below 1
     }
-    double a = Math.abs(v);
-    return String.format(Locale.ROOT, a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f", v);
+    return String.format(Locale.ROOT, "%." + decimals + "f", v);
   }
 
   /** About 5 to 10 ticks at 1, 2 or 5 times a power of ten, covering [lo, hi]. */

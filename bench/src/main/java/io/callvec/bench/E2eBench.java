@@ -53,7 +53,7 @@ public final class E2eBench {
       "                         model, where the pipeline's own cost dominates)",
       "  --calls N              one real-time trial at N calls instead of the search",
       "  --max-calls N          upper bound of the search (default 16; fixture 400)",
-      "  --max-trials N         real-time trials at most (default 4)",
+      "  --max-trials N         real-time trials at most (default 4; fixture 6)",
       "  --duration-s S         length of each call in a real-time trial, seconds (default 30)",
       "  --max-latency-ms MS    p99 latency bound of a sustained trial (default: the window, 5000)",
       "  --max-slope X          latency growth bound of a sustained trial, s per s (default 0.05)",
@@ -67,6 +67,8 @@ public final class E2eBench {
 
   private static final long SAT_DURATION_MS = 20_000;
   private static final long MAX_PLAYER_LATE_MS = 1_000;
+  /** Largest step up of the search: the next N is at most this many times the last sustained one. */
+  private static final int GROWTH = 4;
 
   private E2eBench() {}
 
@@ -119,7 +121,7 @@ public final class E2eBench {
     int batch = o.integer("batch", defaultBatch, 1);
     int fixedCalls = o.integer("calls", 0, 1);
     int maxCalls = o.integer("max-calls", fixture ? 400 : 16, 1);
-    int maxTrials = o.integer("max-trials", 4, 1);
+    int maxTrials = o.integer("max-trials", fixture ? 6 : 4, 1);
     long durationMs = o.integer("duration-s", 30, 1) * 1000L;
     double maxSlope = o.decimal("max-slope", 0.05, 0);
     List<Integer> batches = o.integers("batches", List.of(1, 2, 4, 8));
@@ -148,6 +150,7 @@ public final class E2eBench {
     double cpu0 = BenchEnv.processCpuSeconds();
     long t0 = System.nanoTime();
     try (Pipeline rig = Pipeline.start(partitions)) {
+      double rigIdle = Pipeline.idleCpuShare(Duration.ofSeconds(3));
       for (int b : appBatches) {
         Map<String, String> cfg = new LinkedHashMap<>(sets);
         cfg.put(Settings.BATCH_MAX_WINDOWS.key(), String.valueOf(b));
@@ -163,7 +166,8 @@ public final class E2eBench {
                 b, run.config.get(Settings.BATCH_MAX_DELAY_MS), durationMs / 1000, windowMs, maxLatencyMs, maxSlope,
                 MAX_PLAYER_LATE_MS);
             idleShare = run.idleCpuShare(Duration.ofSeconds(3));
-            System.out.printf(Locale.ROOT, "idle (app running, no calls): %.3f of %d cores%n", idleShare, BenchEnv.cores());
+            System.out.printf(Locale.ROOT, "idle CPU: broker + producer %.2f cores; with the app and its reader running (no"
+                + " calls) %.2f cores%n", rigIdle * BenchEnv.cores(), idleShare * BenchEnv.cores());
             printTrialHeader();
             search(run, trials, fixedCalls, maxCalls, maxTrials, durationMs, maxLatencyMs, maxSlope, idleShare);
           }
@@ -176,7 +180,14 @@ public final class E2eBench {
             Pipeline.Bare before = run.bare(b, bareBatches, windows);
             Pipeline.Phase e2e = run.saturate("sat", calls, SAT_DURATION_MS, 2, Duration.ofMinutes(10));
             Pipeline.Bare after = run.bare(b, bareBatches, windows);
-            sats.put(b, new Saturation(b, total, e2e, before, after));
+            Saturation sat = new Saturation(b, total, e2e, before, after);
+            sats.put(b, sat);
+            if (sats.size() == 1) {
+              System.out.printf(Locale.ROOT, "%nsaturation throughput (calls played as fast as possible; audio seconds per wall"
+                  + " second = x real time), end to end vs bare model (embedBatch loop, same session, same run)%n");
+              printSaturationHeader();
+            }
+            printSaturation(sat);
           }
         }
       }
@@ -200,29 +211,39 @@ public final class E2eBench {
                 + " %.0f ms embedded -> visible)%n",
             best.calls(), 2 * best.calls(), best.p50(), best.p95(), best.p99(), best.max(), best.toEmbeddedP50(),
             best.toVisibleP50());
-        double cores = BenchEnv.cores();
-        double idleCores = idleShare * cores;
-        double perCall = (best.phase().cpuShare() * cores - idleCores) / best.calls();
-        System.out.printf(Locale.ROOT, "CPU (whole JVM: broker + player + reader + app): %.2f cores idle + %.3f cores per"
-                + " call at N=%d; at that cost %d dedicated cores would carry about %.1f calls (CPU-time projection, less"
-                + " disturbed by other jobs than the trials)%n",
-            idleCores, perCall, best.calls(), (int) cores, perCall > 0 ? (cores - idleCores) / perCall : Double.NaN);
+      }
+      double cores = BenchEnv.cores();
+      double idleCores = idleShare * cores;
+      Trial largest = trials.stream().max((a, z) -> Integer.compare(a.calls(), z.calls())).orElseThrow();
+      double perCall = (largest.phase().cpuShare() * cores - idleCores) / largest.calls();
+      if (perCall * largest.calls() < 0.1) {
+        System.out.printf(Locale.ROOT, "CPU (whole JVM: broker + player + reader + app): %.2f cores idle; the calls'"
+            + " own CPU at N=%d is below what this run can resolve%n", idleCores, largest.calls());
+      } else {
+        System.out.printf(Locale.ROOT, "CPU (whole JVM: broker + player + reader + app): %.2f cores idle + %.4f cores per"
+                + " call (measured at N=%d); at that cost %d dedicated cores would carry about %.0f calls (CPU-time"
+                + " projection; contention on a shared machine inflates CPU time too)%n",
+            idleCores, perCall, largest.calls(), (int) cores, (cores - idleCores) / perCall);
       }
     }
 
     if (!sats.isEmpty()) {
-      System.out.printf(Locale.ROOT, "%nsaturation throughput (calls played as fast as possible; audio seconds per wall second"
-          + " = x real time), end to end vs bare model (embedBatch loop, same session, same run)%n");
-      System.out.printf(Locale.ROOT, "%5s %7s %9s %9s %7s %10s %6s %6s %11s %11s %9s%n", "batch", "windows", "e2e_xrt",
-          "bare_xrt", "ratio", "e2e_wall_s", "fill", "busy", "e2e_cpu/as", "bare_cpu/as", "cpu_ratio");
+      System.out.printf(Locale.ROOT, "%nsaturation throughput, all batch sizes:%n");
+      printSaturationHeader();
       for (Saturation s : sats.values()) {
-        System.out.printf(Locale.ROOT, "%5d %7d %9.2f %9.2f %7.3f %10.1f %6.2f %6.3f %11.3f %11.3f %9.3f%n", s.batch(),
-            s.windows(), s.e2eThroughput(), s.bareThroughput(), s.ratio(), s.e2e().wallSeconds(),
-            s.e2e().meanBatch() / s.batch(), s.e2e().busy(), s.e2eCpuPerAudio(), s.bareCpuPerAudio(), s.cpuRatio());
+        printSaturation(s);
       }
       System.out.println("(e2e_xrt: steady state, first to last embedding visible; bare_xrt: embedBatch loop, half before"
           + " and half after; fill: mean batch / B; busy: time in the model / wall; cpu/as: CPU seconds of the whole"
           + " process per audio second; cpu_ratio = bare / e2e CPU per audio second)");
+      Saturation s = sats.get(batch);
+      if (s != null) {
+        System.out.printf(Locale.ROOT, "at batch %d: end to end %.3f of the bare model's throughput (goal >= 0.95: %s) and"
+                + " %.3f of its CPU efficiency; the model was busy %.1f%% of the end-to-end wall time; %.2f x RT ="
+                + " %.2f two-channel calls at 100%% load%n",
+            batch, s.ratio(), s.ratio() >= 0.95 ? "met" : "MISSED", s.cpuRatio(), 100 * s.e2e().busy(), s.e2eThroughput(),
+            s.e2eThroughput() / 2);
+      }
     }
     System.out.printf(Locale.ROOT, "%ntotal: %.0f s wall, %.0f s CPU (%.2f of %d cores); load average now %s%n", totalWall,
         totalCpu, totalCpu / totalWall / BenchEnv.cores(), BenchEnv.cores(), BenchEnv.loadAverage());
@@ -240,10 +261,23 @@ public final class E2eBench {
           best == null ? Double.NaN : best.p99()));
     }
     if (atB != null) {
-      r.append(String.format(Locale.ROOT, " batch=%d e2e_xrt=%.2f bare_xrt=%.2f ratio=%.3f cpu_ratio=%.3f", batch,
-          atB.e2eThroughput(), atB.bareThroughput(), atB.ratio(), atB.cpuRatio()));
+      r.append(String.format(Locale.ROOT, " batch=%d e2e_xrt=%.2f bare_xrt=%.2f ratio=%.3f cpu_ratio=%.3f busy=%.3f", batch,
+          atB.e2eThroughput(), atB.bareThroughput(), atB.ratio(), atB.cpuRatio(), atB.e2e().busy()));
     }
     System.out.println(r);
+  }
+
+  private static void printSaturationHeader() {
+    System.out.printf(Locale.ROOT, "%5s %7s %9s %9s %7s %10s %6s %6s %11s %11s %9s%n", "batch", "windows", "e2e_xrt",
+        "bare_xrt", "ratio", "e2e_wall_s", "fill", "busy", "e2e_cpu/as", "bare_cpu/as", "cpu_ratio");
+    System.out.flush();
+  }
+
+  private static void printSaturation(Saturation s) {
+    System.out.printf(Locale.ROOT, "%5d %7d %9.2f %9.2f %7.3f %10.1f %6.2f %6.3f %11.3f %11.3f %9.3f%n", s.batch(),
+        s.windows(), s.e2eThroughput(), s.bareThroughput(), s.ratio(), s.e2e().wallSeconds(),
+        s.e2e().meanBatch() / s.batch(), s.e2e().busy(), s.e2eCpuPerAudio(), s.bareCpuPerAudio(), s.cpuRatio());
+    System.out.flush();
   }
 
   private static void printTrialHeader() {
@@ -255,7 +289,9 @@ public final class E2eBench {
   /**
    * Real-time trials: N = 1 first (or {@code fixedCalls}), then each next N projected from the last
    * trial to 90% utilisation of the inference worker or of the cores above the idle share, whichever
-   * comes first, kept strictly between the largest sustained and the smallest failed N.
+   * comes first; at most {@value #GROWTH} times the last N after a sustained trial, at most halfway
+   * into the bracket after a failed one, and always strictly between the largest sustained and the
+   * smallest failed N.
    */
   private static void search(Pipeline.Run run, List<Trial> trials, int fixedCalls, int maxCalls, int maxTrials,
       long durationMs, long maxLatencyMs, double maxSlope, double idleShare) throws InterruptedException {
@@ -275,13 +311,19 @@ public final class E2eBench {
         break;
       }
       // two projections to 90% utilisation: of the inference worker (busy grows with calls), and of
-      // the cores (CPU share above the idle share grows with calls); the lower one wins
+      // the cores (CPU share above the idle share grows with calls); the lower one wins. A load too
+      // small to measure (both below 5%) says nothing: grow by GROWTH instead.
       double busy = trial.phase().busy();
-      double cpuPerCall = (trial.phase().cpuShare() - idleShare) / n;
-      int byModel = busy > 0 ? (int) Math.floor(n * 0.9 / busy) : maxCalls;
-      int byCpu = cpuPerCall > 0 ? (int) Math.floor((0.9 - idleShare) / cpuPerCall) : maxCalls;
-      int projected = Math.min(byModel, byCpu);
-      int next = trial.sustained() ? Math.max(n + 1, projected) : Math.min(n - 1, projected);
+      double marginal = trial.phase().cpuShare() - idleShare;
+      int projected = n * GROWTH;
+      if (busy >= 0.05 || marginal >= 0.05) {
+        int byModel = busy >= 0.05 ? (int) Math.floor(n * 0.9 / busy) : Integer.MAX_VALUE;
+        int byCpu = marginal >= 0.05 ? (int) Math.floor(n * (0.9 - idleShare) / marginal) : Integer.MAX_VALUE;
+        projected = Math.min(byModel, byCpu);
+      }
+      int next = trial.sustained()
+          ? Math.min(Math.max(n + 1, projected), n * GROWTH)
+          : Math.min(projected, (best + failed) / 2);
       next = Math.max(best + 1, Math.min(failed - 1, next));
       if (next <= best || next >= failed) {
         break;
@@ -341,7 +383,7 @@ public final class E2eBench {
       new Chart("Saturation throughput vs batch size (" + modelKey + " model)",
           String.format(Locale.ROOT, "%d cores, shared machine, %s; e2e = broker + Kafka Streams + batcher + model, bare ="
               + " embedBatch loop, same run", BenchEnv.cores(), when),
-          "batch size (callvec.batch.max.windows)", "audio seconds per wall second (x real time)", true)
+          "batch size (callvec.batch.max.windows)", "audio seconds per wall second (x real time)", Chart.XAxis.LOG2)
           .add(new Chart.Series("bare model (embedBatch loop)", b, bare, true, true))
           .add(new Chart.Series("end to end (e2e)", b, e2e, true, false))
           .write(png);
@@ -360,7 +402,7 @@ public final class E2eBench {
           String.format(Locale.ROOT, "real-time calls, read_committed reader; %d cores, shared machine, %s%s",
               BenchEnv.cores(), when, best == null ? "" : String.format(Locale.ROOT, "; N=%d: p50 %.0f, p95 %.0f, p99 %.0f ms",
                   best.calls(), best.p50(), best.p95(), best.p99())),
-          "latency (ms)", "fraction of segments at or below", false).yFrom(0).yTo(1);
+          "latency (ms, log scale)", "fraction of segments at or below", Chart.XAxis.LOG10).yFrom(0).yTo(1);
       StringBuilder csv = new StringBuilder("calls,sustained,latency_ms,to_embedded_ms\n");
       for (Trial t : trials.stream().sorted((a, z) -> Integer.compare(a.calls(), z.calls())).toList()) {
         double[] lat = t.phase().latenciesMs();

@@ -157,6 +157,18 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
+  /**
+   * This process's share of the machine's cores over {@code d} while the calling thread sleeps:
+   * what everything running in the JVM (broker, idle apps, readers) costs without input.
+   */
+  static double idleCpuShare(Duration d) throws InterruptedException {
+    double cpu0 = BenchEnv.processCpuSeconds();
+    long t0 = System.nanoTime();
+    Thread.sleep(d.toMillis());
+    double wall = (System.nanoTime() - t0) / 1e9;
+    return (BenchEnv.processCpuSeconds() - cpu0) / (wall * BenchEnv.cores());
+  }
+
   /** One output segment as the reader saw it. */
   record Seen(String callId, int channel, int segmentIndex, double audioSeconds, long lastChunkTimestampMs,
       long embeddedAtMs, long visibleAtMs) {
@@ -310,11 +322,7 @@ final class Pipeline implements AutoCloseable {
 
     /** This process's share of the machine's cores while the app waits for input, over {@code d}. */
     double idleCpuShare(Duration d) throws InterruptedException {
-      double cpu0 = BenchEnv.processCpuSeconds();
-      long t0 = System.nanoTime();
-      Thread.sleep(d.toMillis());
-      double wall = (System.nanoTime() - t0) / 1e9;
-      return (BenchEnv.processCpuSeconds() - cpu0) / (wall * BenchEnv.cores());
+      return Pipeline.idleCpuShare(d);
     }
 
     /** Plays the calls as fast as the producer goes and waits for every call embedding. */

@@ -70,7 +70,7 @@ class BenchHelpersTest {
   @Test
   void writesAReadablePngWithTheSeriesDrawn(@TempDir Path dir) throws Exception {
     Path png = dir.resolve("sub/chart.png");
-    new Chart("t", "s", "x", "y", true)
+    new Chart("t", "s", "x", "y", Chart.XAxis.LOG2)
         .add(new Chart.Series("a", new double[] {1, 2, 4, 8}, new double[] {1, 2, 3, 4}, true, false))
         .add(new Chart.Series("b", new double[] {1, 2, 4, 8}, new double[] {2, 2, 2, 2}, true, true))
         .write(png);
