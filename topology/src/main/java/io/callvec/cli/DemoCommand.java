@@ -215,7 +215,7 @@ public final class DemoCommand implements Callable<Integer> {
           firstSegment.getChannel().getName(), firstSegment.getStartMs(), firstSegment.getEndMs(), v.length,
           Arrays.toString(Arrays.copyOf(v, Math.min(4, v.length))));
     }
-    out.println("  (fixture model: the vectors are not meaningful; see README 'Exporting the real model')");
+    out.println("  (fixture model: the vectors are not meaningful; see README.md, section Models)");
     out.printf(Locale.ROOT, "RESULT scenario=demo streams=%d segments=%d seconds=%.1f seg_per_s=%.2f latency_p50_ms=%s latency_p95_ms=%s batch_fill=%s%n",
         callVectors.size(), segments, secs, segments / secs, pct(latencies, 0.5), pct(latencies, 0.95), fill(app));
     out.flush();
