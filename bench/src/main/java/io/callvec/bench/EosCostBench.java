@@ -32,6 +32,8 @@ public final class EosCostBench {
       "  --batch B              callvec.batch.max.windows (default: callvec's, 8)",
       "  --sat-windows N        windows per saturation run at least (default 24; fixture 480)",
       "  --rounds N             pairs of runs, alternating the order (default 2: EOS, ALOS, ALOS, EOS)",
+      "  --warmup-runs N        untimed saturation runs on a throwaway app first (default 0; fixture 1: the",
+      "                         JVM's first apps ran up to 2x slower, JIT and broker warm-up)",
       "  --latency-calls N      calls of the real-time latency trial after each saturation run (default 1; 0: none)",
       "  --latency-duration-s S length of those calls, seconds (default 20)",
       "  --partitions N         partitions of each topic (default 4)",
@@ -60,7 +62,7 @@ public final class EosCostBench {
 
   public static void main(String[] args) throws Exception {
     BenchOptions o = BenchOptions.parse("eos-cost", args,
-        Set.of("model", "batch", "sat-windows", "rounds", "latency-calls", "latency-duration-s", "partitions"), Set.of(),
+        Set.of("model", "batch", "sat-windows", "rounds", "warmup-runs", "latency-calls", "latency-duration-s", "partitions"), Set.of(),
         USAGE);
     String modelPath = BenchEnv.modelPath(o.get("model", null));
     boolean fixture = modelPath.equals(BenchEnv.FIXTURE);
@@ -73,6 +75,7 @@ public final class EosCostBench {
     int batch = o.integer("batch", defaultBatch, 1);
     int satWindows = o.integer("sat-windows", fixture ? 480 : 24, 1);
     int rounds = o.integer("rounds", 2, 1);
+    int warmupRuns = o.integer("warmup-runs", fixture ? 1 : 0, 0);
     int latencyCalls = o.integer("latency-calls", 1, 0);
     long latencyMs = o.integer("latency-duration-s", 20, 1) * 1000L;
     int partitions = o.integer("partitions", 4, 1);
@@ -89,6 +92,17 @@ public final class EosCostBench {
     double cpu0 = BenchEnv.processCpuSeconds();
     long t0 = System.nanoTime();
     try (Pipeline rig = Pipeline.start(partitions)) {
+      for (int w = 1; w <= warmupRuns; w++) {
+        Map<String, String> cfg = new LinkedHashMap<>(sets);
+        cfg.put(Settings.BATCH_MAX_WINDOWS.key(), String.valueOf(batch));
+        try (Pipeline.Run run = rig.startApp("eos-warmup" + w, modelPath, cfg)) {
+          int perStream = (int) (SAT_DURATION_MS / run.windowMs());
+          int calls = Math.max(1, (satWindows + 2 * perStream - 1) / (2 * perStream));
+          Pipeline.Phase p = run.saturate("sat", calls, SAT_DURATION_MS, 2, Duration.ofMinutes(10));
+          System.out.printf(Locale.ROOT, "%5s %-16s %7d %9.2f %10.1f  (warm-up run, not counted)%n", "-", EOS,
+              p.segments().size(), p.steadyThroughput(), p.wallSeconds());
+        }
+      }
       int k = 0;
       for (int r = 1; r <= rounds; r++) {
         List<String> order = r % 2 == 1 ? List.of(EOS, ALOS) : List.of(ALOS, EOS);
@@ -102,7 +116,11 @@ public final class EosCostBench {
             int perStream = (int) (SAT_DURATION_MS / windowMs);
             int calls = Math.max(1, (satWindows + 2 * perStream - 1) / (2 * perStream));
             run.bare(batch, 1, run.windows(batch)); // warm-up: the first run of a batch shape allocates
-            run.saturate("warm", 1, windowMs, 1, Duration.ofMinutes(5)); // warm-up: JIT, topics, transactions
+            // warm-up: JIT, topics, transactions; with the fixture model a quarter of the saturation run
+            // (the JVM's first app was measurably slower after a 2-window warm-up), with the large model
+            // 1 window per stream (its inference, not the JIT, dominates)
+            run.saturate("warm", fixture ? Math.max(1, calls / 4) : 1, fixture ? SAT_DURATION_MS : windowMs, 1,
+                Duration.ofMinutes(5));
             Pipeline.Phase sat = run.saturate("sat", calls, SAT_DURATION_MS, 2, Duration.ofMinutes(10));
             Pipeline.Phase lat = latencyCalls == 0 ? null
                 : run.realTime("lat", latencyCalls, latencyMs, windowMs / latencyCalls, 3, Duration.ofMillis(latencyMs).plusMinutes(5));
@@ -126,10 +144,17 @@ public final class EosCostBench {
     List<Double> eosLat = latencies(all, EOS);
     List<Double> alosLat = latencies(all, ALOS);
     double ratio = eosXrt / alosXrt;
+    StringBuilder pairs = new StringBuilder();
+    for (int r = 1; r <= rounds; r++) {
+      final int round = r;
+      double e = all.stream().filter(m -> m.round() == round && m.guarantee().equals(EOS)).mapToDouble(Measured::xrt).sum();
+      double a = all.stream().filter(m -> m.round() == round && m.guarantee().equals(ALOS)).mapToDouble(Measured::xrt).sum();
+      pairs.append(String.format(Locale.ROOT, "%s%.3f", r == 1 ? "" : ", ", e / a));
+    }
     double cpuRatio = alosCpu / eosCpu;
     System.out.println();
     System.out.printf(Locale.ROOT, "throughput: exactly_once_v2 %.2f x RT, at_least_once %.2f x RT: ratio EOS/ALOS %.3f"
-        + " (exactly-once costs %.1f%% of throughput)%n", eosXrt, alosXrt, ratio, 100 * (1 - ratio));
+        + " (exactly-once costs %.1f%% of throughput; per round: %s)%n", eosXrt, alosXrt, ratio, 100 * (1 - ratio), pairs);
     System.out.printf(Locale.ROOT, "CPU per audio second (whole process): EOS %.4f s, ALOS %.4f s: ratio ALOS/EOS %.3f%n",
         eosCpu, alosCpu, cpuRatio);
     if (!eosLat.isEmpty()) {
