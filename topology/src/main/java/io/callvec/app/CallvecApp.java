@@ -208,16 +208,8 @@ public final class CallvecApp implements AutoCloseable {
     return metrics;
   }
 
-  public BatchingEngine engine() {
-    return engine;
-  }
-
   public EmbeddingModel model() {
     return model;
-  }
-
-  public CallvecConfig config() {
-    return config;
   }
 
   /** The HTTP port, or -1 when the endpoint is disabled. */
