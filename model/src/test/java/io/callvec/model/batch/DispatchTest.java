@@ -408,20 +408,45 @@ class DispatchTest {
   void completionExecutorCompletesTheFutures() throws Exception {
     ExecutorService completer =
         Executors.newSingleThreadExecutor(r -> new Thread(r, "test-completer"));
+    // The batch is held until the dependent stage is attached, so the stage runs where the future
+    // is completed, not on this thread (which it would if the future were already complete).
+    ScriptedEmbedder scripted = new ScriptedEmbedder();
+    java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+    io.callvec.model.WindowEmbedder gated =
+        new io.callvec.model.WindowEmbedder() {
+          @Override
+          public float[][] embedBatch(java.util.List<float[]> windows)
+              throws io.callvec.model.InferenceException {
+            try {
+              attached.await(WAIT_S, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return scripted.embedBatch(windows);
+          }
+
+          @Override
+          public boolean acceptsMixedLengths() {
+            return scripted.acceptsMixedLengths();
+          }
+
+          @Override
+          public int dimension() {
+            return scripted.dimension();
+          }
+        };
     try (BatchingEngine engine =
         new BatchingEngine(
-            new ScriptedEmbedder(),
+            gated,
             options()
                 .maxBatchWindows(1)
                 .maxDelay(Duration.ZERO)
                 .completionExecutor(completer)
                 .build())) {
-      String thread =
-          engine
-              .submit(window(400, 1))
-              .thenApply(v -> Thread.currentThread().getName())
-              .get(WAIT_S, TimeUnit.SECONDS);
-      assertEquals("test-completer", thread);
+      java.util.concurrent.CompletableFuture<String> thread =
+          engine.submit(window(400, 1)).thenApply(v -> Thread.currentThread().getName());
+      attached.countDown();
+      assertEquals("test-completer", thread.get(WAIT_S, TimeUnit.SECONDS));
     } finally {
       completer.shutdownNow();
     }
