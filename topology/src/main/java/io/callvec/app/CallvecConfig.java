@@ -134,6 +134,11 @@ public final class CallvecConfig {
     positive(Settings.IDLE_SCAN_INTERVAL_MS);
     positive(Settings.MAX_PAYLOAD_BYTES);
     positive(Settings.COMPLETION_POLL_MS);
+    long rocksDbBytes = getLong(Settings.ROCKSDB_MEMORY_BYTES);
+    if (rocksDbBytes != 0 && rocksDbBytes < BoundedRocksDbMemory.MIN_BYTES) {
+      throw new ConfigException("setting '" + Settings.ROCKSDB_MEMORY_BYTES.key() + "' must be 0 (Kafka Streams' defaults) or at least "
+          + BoundedRocksDbMemory.MIN_BYTES + " bytes (16 MiB), got " + rocksDbBytes);
+    }
     if (getLong(Settings.BATCH_MAX_DELAY_MS) < 0 || getLong(Settings.REORDER_LATENESS_MS) < 0 || getLong(Settings.MAX_GAP_FILL_MS) < 0) {
       throw new ConfigException("batch delay, reorder lateness and gap fill must be >= 0 ms");
     }
@@ -193,6 +198,11 @@ public final class CallvecConfig {
       }
     });
     p.putIfAbsent("errors.dead.letter.queue.topic.name", get(Settings.DLQ_TOPIC));
+    long rocksDbBytes = getLong(Settings.ROCKSDB_MEMORY_BYTES);
+    if (rocksDbBytes > 0 && !p.containsKey("rocksdb.config.setter")) {
+      p.setProperty("rocksdb.config.setter", BoundedRocksDbMemory.class.getName());
+      p.setProperty(BoundedRocksDbMemory.MEMORY_KEY, Long.toString(rocksDbBytes));
+    }
     return p;
   }
 

@@ -37,6 +37,8 @@ public enum Settings {
   BATCH_QUEUE_CAPACITY("callvec.batch.queue.capacity", "256", "Windows queued for inference before submitters are slowed (backpressure)."),
   BATCH_WORKERS("callvec.batch.workers", "1", "Inference workers (one per GPU; more for CPU)."),
   BATCH_MAX_ATTEMPTS("callvec.batch.max.attempts", "3", "Attempts per batch for transient inference errors."),
+  ROCKSDB_MEMORY_BYTES("callvec.rocksdb.memory.bytes", "134217728",
+      "Off-heap memory for all RocksDB state stores of the JVM together (block cache and memtables), bytes; 0 keeps Kafka Streams' per-store defaults (about 100 MiB per store instance, unbounded in total)."),
   HTTP_PORT("callvec.http.port", "8080", "Port of the HTTP endpoint (/metrics, /health/live, /health/ready); -1 disables it, 0 picks a free port."),
   COMPLETION_POLL_MS("callvec.completion.poll.ms", "5", "How often finished inferences are forwarded when no input arrives, in milliseconds.");
 

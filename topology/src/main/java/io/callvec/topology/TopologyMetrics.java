@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import io.micrometer.core.instrument.Gauge;
 
 /**
  * The topology's own meters (Prometheus names in brackets: dots become underscores, counters get
@@ -26,12 +28,16 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code callvec.backpressure.waits}: times a task waited for the batcher's full queue;
  *       {@code callvec.windows.resubmitted}: pending windows resubmitted after a restart or
  *       rebalance.
+ *   <li>{@code callvec.streams.open} (gauge): call × channel streams whose state this instance
+ *       holds now (open, or ended and waiting for their last windows' inference); it follows task
+ *       moves, unlike started − ended.
  * </ul>
  */
 public final class TopologyMetrics {
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer latency;
+  private final AtomicLong openStreams = new AtomicLong();
 
   public TopologyMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -40,6 +46,9 @@ public final class TopologyMetrics {
         .publishPercentiles(0.5, 0.95, 0.99)
         .publishPercentileHistogram(false)
         .distributionStatisticExpiry(Duration.ofMinutes(2))
+        .register(registry);
+    Gauge.builder("callvec.streams.open", openStreams, AtomicLong::get)
+        .description("call x channel streams whose state this instance holds")
         .register(registry);
     // Register the untagged counters up front so they are exported (at 0) from the start.
     counter("callvec.channels.started", null, null);
@@ -115,6 +124,16 @@ public final class TopologyMetrics {
 
   public void resubmitted(int windows) {
     counter("callvec.windows.resubmitted", null, null).increment(windows);
+  }
+
+  /** Adds {@code delta} (negative to remove) to the open-streams gauge. */
+  public void openStreams(long delta) {
+    openStreams.addAndGet(delta);
+  }
+
+  /** The open-streams gauge's value. */
+  public long openStreams() {
+    return openStreams.get();
   }
 
   /** Total of a counter over all its tags (for progress output and tests). */

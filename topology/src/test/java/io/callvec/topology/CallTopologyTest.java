@@ -128,13 +128,18 @@ class CallTopologyTest {
     try (TopologyHarness h = new TopologyHarness(Map.of("callvec.idle.timeout.ms", "20000"))) {
       List<io.callvec.schemas.AudioChunk> chunks = new ArrayList<>(CallPlayer.chunks(s, CallPlayer.Options.realTime()));
       chunks.remove(chunks.size() - 1); // no end-of-stream marker
+      assertEquals(0, h.metrics.openStreams());
       h.pipe(chunks);
       h.awaitSegments(1);
       h.driver.advanceWallClockTime(Duration.ofSeconds(5));
       h.collect();
       assertTrue(h.callsSeen.isEmpty(), "not idle yet");
+      assertEquals(1, h.metrics.openStreams(), "one open stream");
       h.driver.advanceWallClockTime(Duration.ofSeconds(16));
       h.awaitCalls(1);
+      assertEquals(0, h.metrics.openStreams(), "the ended stream's state is gone");
+      // The stores were opened through the bounded RocksDB setter (the default).
+      assertEquals(134_217_728L, io.callvec.app.BoundedRocksDbMemory.budgetBytes());
       CallEmbedding ce = h.callsSeen.get(0).value();
       assertEquals(CallEndReason.IDLE_TIMEOUT, ce.getEndReason());
       assertEquals(2, ce.getSegmentCount()); // [0,5) and the final [5, 6.5)

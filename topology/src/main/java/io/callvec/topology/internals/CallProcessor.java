@@ -93,6 +93,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   /** Results of this task's windows; replaced on every init so stale results of a closed run are dropped. */
   private ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
   private ModelInfo modelInfo;
+  /** Entries of this task's channel store, counted into {@link TopologyMetrics#openStreams(long)}. */
+  private long openStreamsHere;
   private ModelProvenance provenance;
 
   public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
@@ -116,6 +118,15 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.provenance = new ModelProvenance(modelInfo.modelId(), modelInfo.revision(), modelInfo.contentSha256());
     context.schedule(Duration.ofMillis(settings.completionPollMs()), PunctuationType.WALL_CLOCK_TIME, now -> drainCompletions());
     context.schedule(Duration.ofMillis(settings.idleScanIntervalMs()), PunctuationType.WALL_CLOCK_TIME, this::scanIdle);
+    long open = 0;
+    try (KeyValueIterator<Bytes, byte[]> it = channels.all()) {
+      while (it.hasNext()) {
+        it.next();
+        open++;
+      }
+    }
+    metrics.openStreams(open - openStreamsHere);
+    openStreamsHere = open;
     resubmitPending();
   }
 
@@ -219,6 +230,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       metrics.chunk("accepted");
       if (stored == null) {
         metrics.channelStarted();
+        openStreamsHere++;
+        metrics.openStreams(1);
       }
       if (chunk.getEndOfStream()) {
         endChannel(prefix, state, frontEnd, writer, CallEndReason.END_OF_STREAM);
@@ -517,6 +530,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     deleteRange(blocks, prefix, Long.MAX_VALUE);
     deleteRange(pending, prefix, Long.MAX_VALUE);
     channels.delete(channelKey);
+    openStreamsHere--;
+    metrics.openStreams(-1);
   }
 
   /** Key of call-embedding records: unique per call × channel, so that a compacted topic keeps every channel. */
@@ -589,5 +604,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     // Windows still in flight complete into a queue nobody drains; they stay pending in the store
     // and are resubmitted by whichever instance initialises this task next.
     completions = new ConcurrentLinkedQueue<>();
+    metrics.openStreams(-openStreamsHere);
+    openStreamsHere = 0;
   }
 }
