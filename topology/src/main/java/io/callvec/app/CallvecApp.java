@@ -55,6 +55,15 @@ public final class CallvecApp implements AutoCloseable {
   private final TopologyMetrics metrics;
   private final KafkaStreams streams;
   private final KafkaStreamsMetrics streamsMetrics;
+  /** Refreshes the bridged Kafka metrics, so that task and state-store meters appear soon after a rebalance. */
+  private final java.util.concurrent.ScheduledExecutorService metricsRefresher =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "callvec-kafka-metrics-refresh");
+        t.setDaemon(true);
+        return t;
+      });
+  /** How often new Kafka Streams meters (tasks, state stores) are picked up. */
+  static final Duration KAFKA_METRICS_REFRESH = Duration.ofSeconds(10);
   private final HttpEndpoint http;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -99,7 +108,7 @@ public final class CallvecApp implements AutoCloseable {
           stopped.countDown();
         }
       });
-      createdStreamsMetrics = new KafkaStreamsMetrics(createdStreams);
+      createdStreamsMetrics = new KafkaStreamsMetrics(createdStreams, java.util.List.of(), metricsRefresher, KAFKA_METRICS_REFRESH);
       createdStreamsMetrics.bindTo(registry);
       int port = config.getInt(Settings.HTTP_PORT);
       if (port >= 0) {
@@ -119,6 +128,7 @@ public final class CallvecApp implements AutoCloseable {
         if (createdEngine != null) {
           createdEngine.close();
         }
+        metricsRefresher.shutdownNow();
         model.close();
       }
     }
@@ -252,6 +262,7 @@ public final class CallvecApp implements AutoCloseable {
     } finally {
       try {
         streamsMetrics.close();
+        metricsRefresher.shutdownNow();
         engine.close();
       } finally {
         try {

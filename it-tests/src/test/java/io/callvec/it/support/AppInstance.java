@@ -148,6 +148,78 @@ public final class AppInstance implements AutoCloseable {
     }).orElse(OptionalDouble.empty());
   }
 
+  /**
+   * The sum of a Prometheus metric's samples whose label set contains {@code labelText} (e.g.
+   * {@code area="heap"}), or empty.
+   */
+  public OptionalDouble metric(String name, String labelText) {
+    return get("/metrics").map(r -> {
+      Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*}) ([-+0-9.eE]+|NaN)$", Pattern.MULTILINE);
+      Matcher m = p.matcher(r.body());
+      double sum = 0;
+      boolean found = false;
+      while (m.find()) {
+        if (m.group(1).contains(labelText)) {
+          sum += Double.parseDouble(m.group(2));
+          found = true;
+        }
+      }
+      return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+    }).orElse(OptionalDouble.empty());
+  }
+
+  /** The largest sample of a Prometheus metric over its label sets (for shared gauges reported per store), or empty. */
+  public OptionalDouble metricMax(String name) {
+    return get("/metrics").map(r -> {
+      Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})? ([-+0-9.eE]+)$", Pattern.MULTILINE);
+      Matcher m = p.matcher(r.body());
+      OptionalDouble max = OptionalDouble.empty();
+      while (m.find()) {
+        double v = Double.parseDouble(m.group(2));
+        max = OptionalDouble.of(max.isPresent() ? Math.max(max.getAsDouble(), v) : v);
+      }
+      return max;
+    }).orElse(OptionalDouble.empty());
+  }
+
+  /** The whole {@code /metrics} text, or an empty string if the instance does not answer. */
+  public String metricsText() {
+    return get("/metrics").map(HttpResponse::body).orElse("");
+  }
+
+  /** Resident set size of the process, bytes ({@code VmRSS} of {@code /proc/<pid>/status}; Linux only). */
+  public long rssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
+        }
+      }
+      throw new AssertionError("no VmRSS line for pid " + process.pid());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the RSS of pid " + process.pid() + " (Linux /proc needed)", e);
+    }
+  }
+
+  /**
+   * Heap in use right after a full GC, bytes: runs {@code jcmd <pid> GC.run}, then reads {@code
+   * jvm_memory_used_bytes{area="heap"}}.
+   */
+  public long heapAfterGcBytes() throws InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Process p = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new AssertionError("jcmd " + process.pid() + " GC.run failed or timed out");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + jcmd, e);
+    }
+    return (long) metric("jvm_memory_used_bytes", "area=\"heap\"").orElseThrow(() -> new AssertionError("no heap metric from " + name));
+  }
+
   private java.util.Optional<HttpResponse<String>> get(String path) {
     try {
       HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path)).timeout(Duration.ofSeconds(5)).build();

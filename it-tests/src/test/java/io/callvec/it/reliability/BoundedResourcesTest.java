@@ -1,0 +1,226 @@
+package io.callvec.it.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.callvec.audio.G711;
+import io.callvec.broker.LocalKafkaCluster;
+import io.callvec.it.support.AppInstance;
+import io.callvec.it.support.AppTopics;
+import io.callvec.it.support.Knobs;
+import io.callvec.it.support.ScenarioSettings;
+import io.callvec.it.support.WorkDirs;
+import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.AudioEncoding;
+import io.callvec.schemas.Channel;
+import io.callvec.schemas.serde.CallvecSerdes;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.DoubleSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bounded resources: many calls open at once on one instance (a separate JVM with a small fixed
+ * heap) stay within a documented heap and state-store size, and the idle timeout evicts all of them.
+ *
+ * <p>Every call × channel sends {@code openAudioMs} of μ-law audio and then goes quiet (no
+ * end-of-stream), so that all streams are open at the same time; the chunks go out round-robin
+ * (chunk {@code k} of every stream before chunk {@code k + 1}). Then the test measures, while all
+ * streams are open: heap in use after a full GC, RSS, and the state stores' size as RocksDB reports
+ * it (SST files + memtables, Kafka Streams' {@code kafka_stream_state_*} metrics). Finally it waits
+ * for the idle timeout to end every stream and checks that no state is left.
+ *
+ * <p>This shows memory, not throughput: 10,000 calls in real time are 1,000,000 chunks per second,
+ * far beyond one instance's model. Knobs: {@code -Dcallvec.soak.openCalls} (10,000), {@code
+ * openAudioMs} (60 ms per channel in CI; up to the window length for the largest state), {@code
+ * chunkMs} (20), {@code heapMb} (256), {@code idleMs} (30,000).
+ */
+class BoundedResourcesTest {
+  private static final Logger log = LoggerFactory.getLogger(BoundedResourcesTest.class);
+
+  /** Heap growth allowed with every stream open (Kafka Streams' 10 MiB record cache, buffers), bytes. */
+  static final long HEAP_GROWTH_LIMIT_BYTES = 48L << 20;
+  /** Documented state per stream besides its audio (channel state, last-seen entry, keys), bytes. */
+  static final long STATE_OVERHEAD_PER_STREAM_BYTES = 20L << 10;
+  /** callvec.rocksdb.memory.bytes's default, bytes. */
+  static final long ROCKSDB_BUDGET_BYTES = 128L << 20;
+  /** Audio held in the block store per second of 16 kHz float audio, bytes. */
+  static final long AUDIO_BYTES_PER_SECOND = 16_000L * 4;
+
+  private final Path work = WorkDirs.create("BoundedResourcesTest");
+
+  @Test
+  void tenThousandOpenCallsStayWithinTheDocumentedHeapAndStateSizeAndAreAllEvicted() throws Exception {
+    int calls = Knobs.intKnob("openCalls", 10_000);
+    int audioMs = Knobs.intKnob("openAudioMs", 60);
+    int chunkMs = Knobs.intKnob("chunkMs", 20);
+    int heapMb = Knobs.intKnob("heapMb", 256);
+    int idleMs = Knobs.intKnob("idleMs", 30_000);
+    int streams = 2 * calls;
+    int chunksPerStream = audioMs / chunkMs;
+    long records = (long) streams * chunksPerStream;
+
+    try (LocalKafkaCluster kafka = LocalKafkaCluster.builder().dataDir(work.resolve("kafka")).build()) {
+      String prefix = "bounded-" + UUID.randomUUID().toString().substring(0, 8);
+      AppTopics topics = AppTopics.of(prefix);
+      kafka.createTopics(ScenarioSettings.topics(topics, 3, (short) 1));
+      Map<String, String> cfg = new HashMap<>(ScenarioSettings.app(kafka.bootstrapServers(), prefix + "-app", topics));
+      cfg.put("state.dir", work.resolve("state").toString());
+      cfg.put("callvec.idle.timeout.ms", Integer.toString(idleMs));
+      cfg.put("callvec.idle.scan.interval.ms", "1000");
+
+      try (AppInstance app = AppInstance.start("bounded", work.resolve("bounded.log"), heapMb, cfg)) {
+        app.awaitReady(Duration.ofSeconds(90));
+        long heapIdle = app.heapAfterGcBytes();
+        long rssIdle = app.rssBytes();
+
+        long t0 = System.nanoTime();
+        produceRoundRobin(kafka.clientConfig(), topics.input(), prefix, calls, chunksPerStream, chunkMs);
+        double produceS = (System.nanoTime() - t0) / 1e9;
+        await(app, "all chunks accepted", () -> app.metric("callvec_chunks_total", "result=\"accepted\"").orElse(0), records,
+            Duration.ofMinutes(10));
+        double acceptS = (System.nanoTime() - t0) / 1e9;
+        assertEquals(streams, app.metric("callvec_streams_open").orElse(-1), "every stream open at once");
+
+        long heapOpen = app.heapAfterGcBytes();
+        long rssOpen = app.rssBytes();
+        java.nio.file.Files.writeString(work.resolve("metrics-open.txt"), app.metricsText()); // for the record
+        Map<String, Double> store = storeFigures(app);
+        double openNow = app.metric("callvec_streams_open").orElse(-1);
+        assertEquals(streams, openNow, "the figures were taken while every stream was open (raise idleMs if not)");
+
+        double stateBytes = store.get("sst") + store.get("memtables");
+        double perStream = stateBytes / streams;
+        long documented = STATE_OVERHEAD_PER_STREAM_BYTES + AUDIO_BYTES_PER_SECOND * audioMs / 1000;
+        log.info(String.format(Locale.ROOT, "RESULT scenario=bounded open_calls=%d streams=%d chunks=%d produce_s=%.1f accept_s=%.1f "
+                + "heap_idle_mib=%.1f heap_open_mib=%.1f rss_idle_mib=%.0f rss_open_mib=%.0f state_mib=%.1f (sst %.1f + memtables %.1f) "
+                + "keys_estimate=%.0f state_per_stream_kib=%.2f documented_per_stream_kib=%.1f block_cache_mib=%.1f heap_max_mib=%d",
+            calls, streams, records, produceS, acceptS, mib(heapIdle), mib(heapOpen), mib(rssIdle), mib(rssOpen), mib(stateBytes),
+            mib(store.get("sst")), mib(store.get("memtables")), store.get("keys"), perStream / 1024, documented / 1024.0,
+            mib(store.get("cache")), heapMb));
+
+        assertTrue(heapOpen - heapIdle < HEAP_GROWTH_LIMIT_BYTES, String.format(Locale.ROOT,
+            "heap after GC grew by %.1f MiB with %d open streams (limit %d MiB): per-call state must live in the stores",
+            mib(heapOpen - heapIdle), streams, HEAP_GROWTH_LIMIT_BYTES >> 20));
+        assertTrue(perStream <= documented, String.format(Locale.ROOT,
+            "state per open stream %.1f KiB exceeds the documented %.1f KiB", perStream / 1024, documented / 1024.0));
+        assertTrue(!(store.get("cache") > 1.05 * ROCKSDB_BUDGET_BYTES), String.format(Locale.ROOT,
+            "RocksDB's shared cache holds %.1f MiB, over the %d MiB budget", mib(store.get("cache")), ROCKSDB_BUDGET_BYTES >> 20));
+        assertTrue(store.get("keys") >= streams, "the stores hold at least one key per open stream, got " + store.get("keys"));
+
+        // Idle eviction: every stream ends by the idle timeout and leaves no state.
+        await(app, "all streams ended by the idle timeout", () -> app.metric("callvec_channels_ended_total", "reason=\"IDLE_TIMEOUT\"").orElse(0),
+            streams, Duration.ofMillis(idleMs + 120_000L));
+        await(app, "no open stream left", () -> -app.metric("callvec_streams_open").orElse(-1), 0, Duration.ofSeconds(60));
+        assertEquals(0, app.metric("callvec_dead_letters_total").orElse(0), "no dead letters");
+        long heapAfter = app.heapAfterGcBytes();
+        log.info(String.format(Locale.ROOT, "RESULT scenario=bounded-evicted streams_ended=%d open_left=%.0f heap_after_mib=%.1f rss_after_mib=%.0f",
+            streams, app.metric("callvec_streams_open").orElse(-1), mib(heapAfter), mib(app.rssBytes())));
+        assertTrue(heapAfter - heapIdle < HEAP_GROWTH_LIMIT_BYTES, "heap after eviction back near idle");
+        app.assertAlive();
+      }
+    }
+  }
+
+  private static double mib(double bytes) {
+    return bytes / (1024.0 * 1024.0);
+  }
+
+  /** RocksDB's own figures over all callvec stores: SST bytes, memtable bytes, estimated keys, shared block cache use. */
+  private static Map<String, Double> storeFigures(AppInstance app) throws InterruptedException {
+    // Store meters are bridged to /metrics by a periodic refresh (10 s) after the tasks opened them.
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    while (app.metric("kafka_stream_state_total_sst_files_size").isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+    }
+    Map<String, Double> m = new HashMap<>();
+    m.put("sst", app.metric("kafka_stream_state_total_sst_files_size").orElseThrow(() -> new AssertionError("no RocksDB SST metric")));
+    m.put("memtables", app.metric("kafka_stream_state_size_all_mem_tables").orElseThrow(() -> new AssertionError("no memtable metric")));
+    m.put("keys", app.metric("kafka_stream_state_estimate_num_keys").orElseThrow(() -> new AssertionError("no key estimate metric")));
+    m.put("cache", app.metricMax("kafka_stream_state_block_cache_usage").orElse(Double.NaN));
+    return m;
+  }
+
+  private static void await(AppInstance app, String what, DoubleSupplier value, double target, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long nextLog = 0;
+    while (true) {
+      app.assertAlive();
+      double v = value.getAsDouble();
+      if (v >= target) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(what + ": " + v + " of " + target + " after " + timeout + "\n" + app.logTail(40));
+      }
+      if (System.nanoTime() > nextLog) {
+        log.info("waiting for {}: {} of {}", what, (long) v, (long) target);
+        nextLog = System.nanoTime() + 5_000_000_000L;
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  /** Chunk k of every call × channel before chunk k + 1; each stream's media clock starts at 0. */
+  private static void produceRoundRobin(Map<String, Object> clientConfig, String topic, String prefix, int calls, int chunksPerStream, int chunkMs)
+      throws Exception {
+    Properties p = new Properties();
+    p.putAll(clientConfig);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    int samples = 8 * chunkMs;
+    AtomicReference<Exception> failure = new AtomicReference<>();
+    try (KafkaProducer<String, AudioChunk> producer = new KafkaProducer<>(p, new StringSerializer(), CallvecSerdes.audioChunk().serializer())) {
+      for (int k = 0; k < chunksPerStream; k++) {
+        for (int c = 0; c < calls; c++) {
+          String callId = prefix + "-" + c;
+          for (int ch = 0; ch < 2; ch++) {
+            float[] pcm = new float[samples];
+            double hz = 200 + 7 * (c % 100) + 300 * ch;
+            for (int i = 0; i < samples; i++) {
+              pcm[i] = (float) (0.3 * Math.sin(2 * Math.PI * hz * (k * samples + i) / 8000.0));
+            }
+            AudioChunk chunk = AudioChunk.newBuilder()
+                .setCallId(callId)
+                .setChannel(new Channel(ch, ch == 0 ? "agent" : "customer"))
+                .setSequenceNumber(k)
+                .setMediaTimestampMs((long) k * chunkMs)
+                .setEncoding(AudioEncoding.MULAW)
+                .setSampleRateHz(8000)
+                .setPayload(ByteBuffer.wrap(G711.encode(io.callvec.audio.Encoding.MULAW, pcm)))
+                .setEndOfStream(false)
+                .build();
+            producer.send(new ProducerRecord<>(topic, callId, chunk), (md, e) -> {
+              if (e != null) {
+                failure.compareAndSet(null, e);
+              }
+            });
+          }
+        }
+        if (failure.get() != null) {
+          throw failure.get();
+        }
+      }
+      producer.flush();
+    }
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+  }
+}
