@@ -41,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * is done; windows still in inference stay pending in the changelog and are resubmitted by the next
  * owner), then the batcher drains, then the model's session is closed.
  *
+ * <p>Start-up first checks that Kafka accepts this client ({@link KafkaAccessCheck}): wrong
+ * credentials or an untrusted broker certificate fail {@link #start} at once. The configuration
+ * is logged with secrets hidden ({@link CallvecConfig#toString()}).
+ *
  * <p>A stream thread that fails (e.g. a window whose inference failed permanently) shuts this
  * client down ({@code SHUTDOWN_CLIENT}); {@link #failure()} then holds the cause and {@link
  * #awaitTermination} returns.
@@ -97,7 +101,11 @@ public final class CallvecApp implements AutoCloseable {
       log.debug("topology:\n{}", topology.describe());
       createdStreams = new KafkaStreams(topology, config.streamsProperties());
       createdStreams.setUncaughtExceptionHandler(e -> {
-        log.error("stream thread failed, shutting this instance down: {}", causeChain(e), e);
+        if (KafkaAccessCheck.isAuthenticationFailure(e)) {
+          log.error("Kafka refused this client (authentication or TLS handshake failed), shutting this instance down: {}", causeChain(e));
+        } else {
+          log.error("stream thread failed, shutting this instance down: {}", causeChain(e), e);
+        }
         failure.compareAndSet(null, e);
         return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
       });
@@ -138,7 +146,12 @@ public final class CallvecApp implements AutoCloseable {
     this.streamsMetrics = createdStreamsMetrics;
   }
 
-  /** Builds and starts the app. */
+  /**
+   * Builds and starts the app.
+   *
+   * @throws KafkaAccessCheck.KafkaAccessException when Kafka rejects the credentials or the TLS
+   *     handshake ({@link KafkaAccessCheck}), before the model is loaded
+   */
   public static CallvecApp start(CallvecConfig config) throws ModelLoadException, IOException {
     return start(config, UnaryOperator.identity());
   }
@@ -153,6 +166,8 @@ public final class CallvecApp implements AutoCloseable {
    */
   public static CallvecApp start(CallvecConfig config, UnaryOperator<WindowEmbedder> embedderDecorator)
       throws ModelLoadException, IOException {
+    log.info("configuration (secrets hidden):\n{}", config);
+    KafkaAccessCheck.run(config);
     CallvecApp app = new CallvecApp(config, embedderDecorator);
     log.info("starting callvec: application.id={} bootstrap.servers={} input={} model={} ({}, dim {}) provider={}",
         config.raw("application.id"), config.raw("bootstrap.servers"), config.get(Settings.INPUT_TOPIC),

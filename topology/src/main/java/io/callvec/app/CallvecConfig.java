@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * callvec's configuration, layered and then frozen. Later layers win:
@@ -33,8 +34,16 @@ import java.util.regex.Pattern;
 public final class CallvecConfig {
 
   private static final String ENV_PREFIX = "CALLVEC_";
-  private static final Pattern SECRET_KEY =
-      Pattern.compile(".*(password|secret|jaas|token|\\.key$|keystore\\.key|credentials).*", Pattern.CASE_INSENSITIVE);
+  /**
+   * Keys whose values are never printed: anything naming a password, passphrase, secret, JAAS
+   * config, token, credential, user info or private key, and keys that are or end in {@code key}
+   * (e.g. {@code ssl.keystore.key}, the PEM private key).
+   */
+  private static final Pattern SECRET_KEY = Pattern.compile(
+      ".*(password|passphrase|secret|jaas|token|credential|user\\.info|private\\.key|keystore\\.key|(^|\\.)key$).*",
+      Pattern.CASE_INSENSITIVE);
+  /** What {@link #redacted} prints instead of a secret value. */
+  public static final String HIDDEN = "[hidden]";
 
   private final Map<String, String> values;
 
@@ -211,10 +220,37 @@ public final class CallvecConfig {
     return SECRET_KEY.matcher(key).matches();
   }
 
+  /** {@code value}, or {@value #HIDDEN} when {@code key} {@link #isSecretKey is secret}. */
+  public static String redacted(String key, String value) {
+    return isSecretKey(key) ? HIDDEN : value;
+  }
+
+  /**
+   * The admin client's settings: the non-callvec keys that {@link AdminClientConfig} knows ({@code
+   * bootstrap.servers}, {@code security.protocol}, {@code sasl.*}, {@code ssl.*}, ...), then {@code
+   * admin.}-prefixed keys (Kafka Streams' convention) with the prefix removed.
+   */
+  public Properties adminProperties() {
+    java.util.Set<String> known = AdminClientConfig.configNames();
+    Properties p = new Properties();
+    values.forEach((k, v) -> {
+      if (!Settings.IS_APP_KEY.test(k) && known.contains(k)) {
+        p.setProperty(k, v);
+      }
+    });
+    values.forEach((k, v) -> {
+      if (k.startsWith("admin.") && known.contains(k.substring("admin.".length()))) {
+        p.setProperty(k.substring("admin.".length()), v);
+      }
+    });
+    return p;
+  }
+
+  /** One {@code key=value} line per setting, sorted, secrets as {@value #HIDDEN}. */
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder();
-    values.forEach((k, v) -> sb.append(k).append('=').append(isSecretKey(k) ? "[hidden]" : v).append('\n'));
+    values.forEach((k, v) -> sb.append(k).append('=').append(redacted(k, v)).append('\n'));
     return sb.toString();
   }
 

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /health/ready}: 200 once Kafka Streams is RUNNING, else 503.
  * </ul>
  *
- * It serves nothing else: no audio, no embeddings, no configuration. Port -1 disables it; port 0
+ * It serves nothing else: no audio, no embeddings, no configuration. Only the exact paths are
+ * served (no prefix matches); anything else is 404, and methods other than GET and HEAD are 405.
+ * The endpoint has no authentication or TLS: expose it only where scraping is meant to happen. Port -1 disables it; port 0
  * picks a free one ({@link #port()}).
  */
 public final class HttpEndpoint implements AutoCloseable {
@@ -53,10 +55,9 @@ public final class HttpEndpoint implements AutoCloseable {
     });
     server.setExecutor(executor);
     server.createContext("/metrics", ex -> {
-      if (!allowGet(ex)) {
-        return;
+      if (allowGet(ex)) {
+        respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
       }
-      respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
     });
     server.createContext("/health/live", ex -> {
       if (allowGet(ex)) {
@@ -81,7 +82,15 @@ public final class HttpEndpoint implements AutoCloseable {
     return endpoint;
   }
 
+  /** True for GET/HEAD of exactly the context's path; else answers 404 or 405 and returns false. */
   private static boolean allowGet(HttpExchange ex) throws IOException {
+    String path = ex.getRequestURI().getRawPath();
+    String context = ex.getHttpContext().getPath();
+    if (!context.equals("/") && !context.equals(path)) {
+      // The JDK server matches contexts by prefix: /metrics/x or /health/live.json must not be served.
+      respond(ex, 404, "text/plain", "not found\n");
+      return false;
+    }
     if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
       respond(ex, 405, "text/plain", "method not allowed\n");
       return false;

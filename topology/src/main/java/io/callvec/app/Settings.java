@@ -40,7 +40,10 @@ public enum Settings {
   ROCKSDB_MEMORY_BYTES("callvec.rocksdb.memory.bytes", "134217728",
       "Off-heap memory for all RocksDB state stores of the JVM together (block cache and memtables), bytes; 0 keeps Kafka Streams' per-store defaults (about 100 MiB per store instance, unbounded in total)."),
   HTTP_PORT("callvec.http.port", "8080", "Port of the HTTP endpoint (/metrics, /health/live, /health/ready); -1 disables it, 0 picks a free port."),
-  COMPLETION_POLL_MS("callvec.completion.poll.ms", "5", "How often finished inferences are forwarded when no input arrives, in milliseconds.");
+  COMPLETION_POLL_MS("callvec.completion.poll.ms", "5", "How often finished inferences are forwarded when no input arrives, in milliseconds."),
+  STARTUP_CHECK_TIMEOUT_MS("callvec.startup.check.timeout.ms", "15000",
+      "At start, how long to wait for Kafka to answer an admin request; authentication and TLS failures stop the start with a clear error, "
+          + "no answer only logs a warning (Kafka Streams keeps retrying); 0 skips the check.");
 
   private final String key;
   private final String defaultValue;

@@ -63,6 +63,14 @@ import org.slf4j.LoggerFactory;
  * cluster of child JVMs is also closed by a JVM shutdown hook if this JVM exits without closing it,
  * so no broker process outlives its parent (unless the parent is killed with SIGKILL).
  *
+ * <p>Security ({@link Builder#saslSsl}): by default every listener is PLAINTEXT. With a {@link
+ * SaslSsl} spec the client listener (the port of {@link #bootstrapServers()}) requires {@code
+ * SASL_SSL} (SCRAM-SHA-512 or PLAIN over TLS with a generated self-signed certificate), and {@link
+ * #clientConfig()} carries the matching client keys. The inter-broker and KRaft controller
+ * listeners stay PLAINTEXT on localhost (an extra port per broker, {@link #internalPort}): a process
+ * on this machine that finds those ports can bypass authentication, which is fine for tests and
+ * demos, not for production. No authorizer is set: an authenticated user may do anything.
+ *
  * <p>Not thread-safe: start, stop and close from one thread; {@link #bootstrapServers()} and the
  * client helpers may be called from any thread.
  */
@@ -101,6 +109,8 @@ public final class LocalKafkaCluster implements AutoCloseable {
   private final long[] killedAtNanos;
   private final long fenceWaitMs;
   private final List<Integer> brokerPorts;
+  private final List<Integer> internalPorts;
+  private final SaslSsl saslSsl;
   private final String bootstrapServers;
   private final Thread shutdownHook;
   private boolean closed;
@@ -112,7 +122,8 @@ public final class LocalKafkaCluster implements AutoCloseable {
       String clusterId,
       List<BrokerNode> nodes,
       BrokerNode controller,
-      List<Integer> brokerPorts) {
+      List<Integer> brokerPorts,
+      List<Integer> internalPorts) {
     this.mode = spec.mode;
     this.startTimeout = spec.startTimeout;
     this.stopTimeout = spec.stopTimeout;
@@ -125,6 +136,8 @@ public final class LocalKafkaCluster implements AutoCloseable {
     this.fenceWaitMs = Long.parseLong(spec.brokerProperties.getOrDefault(
         "broker.session.timeout.ms", Long.toString(DEFAULT_BROKER_SESSION_TIMEOUT_MS))) + 1_000;
     this.brokerPorts = List.copyOf(brokerPorts);
+    this.internalPorts = List.copyOf(internalPorts);
+    this.saslSsl = spec.saslSsl;
     this.bootstrapServers = brokerPorts.stream().map(p -> HOST + ":" + p).collect(Collectors.joining(","));
     if (mode == Mode.CHILD_PROCESS) {
       this.shutdownHook = new Thread(this::close, "local-kafka-stop-children");
@@ -149,9 +162,36 @@ public final class LocalKafkaCluster implements AutoCloseable {
     return bootstrapServers;
   }
 
-  /** Client settings that reach this cluster: {@code bootstrap.servers}. Add your own to a copy. */
+  /**
+   * Client settings that reach this cluster: {@code bootstrap.servers}, plus, when the cluster was
+   * built with {@link Builder#saslSsl}, the security keys of {@link SaslSsl#clientSettings()}
+   * (which hold the password). Add your own to a copy.
+   */
   public Map<String, Object> clientConfig() {
-    return Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return clientConfig(bootstrapServers, saslSsl);
+  }
+
+  private static Map<String, Object> clientConfig(String bootstrap, SaslSsl saslSsl) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    if (saslSsl != null) {
+      m.putAll(saslSsl.clientSettings());
+    }
+    return Collections.unmodifiableMap(m);
+  }
+
+  /** The client listener's security, if {@link Builder#saslSsl} was set. */
+  public java.util.Optional<SaslSsl> saslSsl() {
+    return java.util.Optional.ofNullable(saslSsl);
+  }
+
+  /**
+   * The PLAINTEXT inter-broker port of node {@code nodeId} when the client listener is secured
+   * ({@link Builder#saslSsl}); -1 otherwise (clients and brokers then share {@link #brokerPort}).
+   */
+  public int internalPort(int nodeId) {
+    checkNode(nodeId);
+    return internalPorts.isEmpty() ? -1 : internalPorts.get(nodeId);
   }
 
   /** Number of nodes (running or not). */
@@ -174,7 +214,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
     return clusterId;
   }
 
-  /** The PLAINTEXT port of node {@code nodeId} (0-based). */
+  /** The client port of node {@code nodeId} (0-based): PLAINTEXT, or SASL_SSL with {@link Builder#saslSsl}. */
   public int brokerPort(int nodeId) {
     checkNode(nodeId);
     return brokerPorts.get(nodeId);
@@ -317,7 +357,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
       killedAtNanos[nodeId] = 0;
     }
     n.start();
-    awaitBrokers(nodes, bootstrapServers, startTimeout);
+    awaitBrokers(nodes, clientConfig(), startTimeout);
   }
 
   /** Whether node {@code nodeId} is running. */
@@ -419,10 +459,13 @@ public final class LocalKafkaCluster implements AutoCloseable {
     int controllers = dedicatedController ? 1 : n;
     List<Integer> brokerPorts = new ArrayList<>(n);
     List<Integer> controllerPorts;
+    List<Integer> internalPorts = List.of();
     if (b.brokerPort == 0) {
-      List<Integer> ports = FreePorts.take(n + controllers);
+      int internal = b.saslSsl == null ? 0 : n;
+      List<Integer> ports = FreePorts.take(n + controllers + internal);
       brokerPorts.addAll(ports.subList(0, n));
       controllerPorts = new ArrayList<>(ports.subList(n, n + controllers));
+      internalPorts = List.copyOf(ports.subList(n + controllers, n + controllers + internal));
     } else {
       for (int i = 0; i < n; i++) {
         int port = b.brokerPort + i;
@@ -434,6 +477,17 @@ public final class LocalKafkaCluster implements AutoCloseable {
       controllerPorts = new ArrayList<>(FreePorts.take(controllers));
       while (controllerPorts.removeAll(brokerPorts)) {
         controllerPorts.addAll(FreePorts.take(controllers - controllerPorts.size()));
+      }
+      if (b.saslSsl != null) {
+        List<Integer> internal = new ArrayList<>();
+        while (internal.size() < n) {
+          for (int p : FreePorts.take(n - internal.size())) {
+            if (!brokerPorts.contains(p) && !controllerPorts.contains(p) && !internal.contains(p)) {
+              internal.add(p);
+            }
+          }
+        }
+        internalPorts = List.copyOf(internal);
       }
     }
     List<Integer> controllerIds = new ArrayList<>();
@@ -451,14 +505,16 @@ public final class LocalKafkaCluster implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       Path nodeDir = root.resolve("node-" + i);
       Properties props = dedicatedController
-          ? nodeConfig(b, i, brokerPorts.get(i), -1, voters.toString(), nodeDir.resolve("data"))
-          : nodeConfig(b, i, brokerPorts.get(i), controllerPorts.get(i), voters.toString(), nodeDir.resolve("data"));
+          ? nodeConfig(b, i, brokerPorts.get(i), internalPorts.isEmpty() ? -1 : internalPorts.get(i), -1, voters.toString(),
+              nodeDir.resolve("data"))
+          : nodeConfig(b, i, brokerPorts.get(i), internalPorts.isEmpty() ? -1 : internalPorts.get(i), controllerPorts.get(i),
+              voters.toString(), nodeDir.resolve("data"));
       nodes.add(prepareNode(b, i, nodeDir, props, clusterId));
     }
     BrokerNode controller = null;
     if (dedicatedController) {
       Path dir = root.resolve("controller");
-      Properties props = nodeConfig(b, CONTROLLER_NODE_ID, -1, controllerPorts.get(0), voters.toString(), dir.resolve("data"));
+      Properties props = nodeConfig(b, CONTROLLER_NODE_ID, -1, -1, controllerPorts.get(0), voters.toString(), dir.resolve("data"));
       controller = prepareNode(b, CONTROLLER_NODE_ID, dir, props, clusterId);
     }
 
@@ -469,13 +525,14 @@ public final class LocalKafkaCluster implements AutoCloseable {
     }
     try {
       startAll(all);
-      awaitBrokers(nodes, bootstrap, b.startTimeout);
+      awaitBrokers(nodes, clientConfig(bootstrap, b.saslSsl), b.startTimeout);
     } catch (RuntimeException e) {
       stopAll(nodes, controller, b.stopTimeout);
       throw e;
     }
-    LocalKafkaCluster cluster = new LocalKafkaCluster(b, root, temporary, clusterId, nodes, controller, brokerPorts);
-    LOG.info("local Kafka ready at {} ({} node(s), {}) in {} ms", bootstrap, n, b.mode, (System.nanoTime() - t0) / 1_000_000);
+    LocalKafkaCluster cluster = new LocalKafkaCluster(b, root, temporary, clusterId, nodes, controller, brokerPorts, internalPorts);
+    LOG.info("local Kafka ready at {} ({} node(s), {}, client listener {}) in {} ms", bootstrap, n, b.mode,
+        b.saslSsl == null ? "PLAINTEXT" : "SASL_SSL " + b.saslSsl.mechanism(), (System.nanoTime() - t0) / 1_000_000);
     return cluster;
   }
 
@@ -493,7 +550,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
     }
     var existing = KraftStorage.clusterIdOf(logDir);
     if (existing.isEmpty()) {
-      KraftStorage.format(propsFile, clusterId);
+      KraftStorage.format(propsFile, clusterId, b.saslSsl == null ? List.of() : b.saslSsl.formatArguments());
     } else if (!existing.get().equals(clusterId)) {
       throw new LocalKafkaException(
           "node " + id + " data in " + logDir + " belongs to cluster " + existing.get() + ", expected " + clusterId);
@@ -539,11 +596,11 @@ public final class LocalKafkaCluster implements AutoCloseable {
   }
 
   /** Waits until the metadata of the cluster lists every running node as a broker. */
-  private static void awaitBrokers(List<BrokerNode> nodes, String bootstrap, Duration timeout) {
+  private static void awaitBrokers(List<BrokerNode> nodes, Map<String, Object> clientConfig, Duration timeout) {
     Set<Integer> expected = nodes.stream().filter(BrokerNode::isRunning).map(BrokerNode::nodeId)
         .collect(Collectors.toCollection(TreeSet::new));
-    Map<String, Object> cfg = new LinkedHashMap<>();
-    cfg.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    String bootstrap = (String) clientConfig.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+    Map<String, Object> cfg = new LinkedHashMap<>(clientConfig);
     cfg.put(AdminClientConfig.CLIENT_ID_CONFIG, "local-kafka-readiness");
     cfg.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
     cfg.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
@@ -636,10 +693,11 @@ public final class LocalKafkaCluster implements AutoCloseable {
    * The server properties of node {@code id}; the builder's overrides last. A node with a broker
    * port is a broker, one with a controller port a controller, one with both a combined node.
    *
-   * @param brokerPort PLAINTEXT port, or -1 for a controller-only node
+   * @param brokerPort client port (PLAINTEXT, or SASL_SSL with {@link Builder#saslSsl}), or -1 for a controller-only node
+   * @param internalPort PLAINTEXT inter-broker port when the client port is SASL_SSL, else -1
    * @param controllerPort CONTROLLER port, or -1 for a broker-only node
    */
-  static Properties nodeConfig(Builder b, int id, int brokerPort, int controllerPort, String voters, Path logDir) {
+  static Properties nodeConfig(Builder b, int id, int brokerPort, int internalPort, int controllerPort, String voters, Path logDir) {
     int n = b.nodes;
     int rf = Math.min(n, 3);
     int minIsr = n >= 3 ? 2 : 1;
@@ -650,7 +708,13 @@ public final class LocalKafkaCluster implements AutoCloseable {
     p.setProperty("node.id", Integer.toString(id));
     p.setProperty("controller.quorum.voters", voters);
     List<String> listeners = new ArrayList<>();
-    if (broker) {
+    if (broker && b.saslSsl != null) {
+      String advertised = "SASL_SSL://" + HOST + ":" + brokerPort + ",PLAINTEXT://" + HOST + ":" + internalPort;
+      listeners.add(advertised);
+      p.setProperty("advertised.listeners", advertised);
+      p.setProperty("inter.broker.listener.name", "PLAINTEXT");
+      b.saslSsl.brokerSettings("SASL_SSL").forEach(p::setProperty);
+    } else if (broker) {
       listeners.add("PLAINTEXT://" + HOST + ":" + brokerPort);
       p.setProperty("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
       p.setProperty("inter.broker.listener.name", "PLAINTEXT");
@@ -659,7 +723,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
       listeners.add("CONTROLLER://" + HOST + ":" + controllerPort);
     }
     p.setProperty("listeners", String.join(",", listeners));
-    p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL");
     p.setProperty("controller.listener.names", "CONTROLLER");
     p.setProperty("log.dirs", logDir.toAbsolutePath().toString());
     // Internal topics sized for this cluster: exactly_once_v2 needs them creatable, else Streams waits forever.
@@ -698,8 +762,18 @@ public final class LocalKafkaCluster implements AutoCloseable {
     private final Map<String, String> brokerProperties = new LinkedHashMap<>();
     private List<String> childJvmOptions = List.of("-Xmx512m", "-Xms64m");
     private String childClasspath = System.getProperty("java.class.path");
+    private SaslSsl saslSsl;
 
     private Builder() {}
+
+    /**
+     * Secures the client listener with SASL_SSL (see the class comment); null (default) keeps it
+     * PLAINTEXT. Inter-broker and controller traffic stays PLAINTEXT on localhost.
+     */
+    public Builder saslSsl(SaslSsl spec) {
+      this.saslSsl = spec;
+      return this;
+    }
 
     /** Number of combined broker + controller nodes, 1 (default) to 9; use an odd number. */
     public Builder nodes(int count) {

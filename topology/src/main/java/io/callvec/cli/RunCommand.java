@@ -2,6 +2,7 @@ package io.callvec.cli;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
+import io.callvec.app.KafkaAccessCheck;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +28,13 @@ public final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     CallvecConfig cfg = config.build(System.getenv(), Map.of());
-    log.info("configuration:\n{}", cfg);
-    CallvecApp app = CallvecApp.start(cfg);
+    CallvecApp app;
+    try {
+      app = CallvecApp.start(cfg);
+    } catch (KafkaAccessCheck.KafkaAccessException e) {
+      log.error("callvec cannot start: {}", e.getMessage());
+      return 1;
+    }
     Thread hook = new Thread(app::close, "callvec-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     while (!app.awaitTermination(1, TimeUnit.SECONDS)) {

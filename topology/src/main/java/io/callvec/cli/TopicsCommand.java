@@ -328,18 +328,7 @@ public final class TopicsCommand implements Runnable {
    * then {@code --bootstrap-servers}.
    */
   static Properties adminProperties(CallvecConfig config, String bootstrapServers, int timeoutS) {
-    Set<String> known = AdminClientConfig.configNames();
-    Properties p = new Properties();
-    config.asMap().forEach((k, v) -> {
-      if (!k.startsWith("callvec.") && known.contains(k)) {
-        p.setProperty(k, v);
-      }
-    });
-    config.asMap().forEach((k, v) -> {
-      if (k.startsWith("admin.") && known.contains(k.substring("admin.".length()))) {
-        p.setProperty(k.substring("admin.".length()), v);
-      }
-    });
+    Properties p = config.adminProperties();
     if (bootstrapServers != null && !bootstrapServers.isBlank()) {
       p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers.trim());
     }

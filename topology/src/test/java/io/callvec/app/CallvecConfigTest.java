@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.topology.TopologySettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -70,6 +71,41 @@ class CallvecConfigTest {
     assertFalse(s.contains("hunter2"), s);
     assertFalse(s.contains("s3cret"), s);
     assertTrue(s.contains("sasl.jaas.config=[hidden]"), s);
+  }
+
+  @Test
+  void secretLookingKeysAreHiddenAndOrdinaryKeysAreNot() {
+    for (String k : List.of("sasl.jaas.config", "ssl.truststore.password", "ssl.keystore.password", "ssl.key.password", "ssl.keystore.key",
+        "sasl.oauthbearer.client.credentials.client.secret", "sasl.oauthbearer.assertion.private.key.passphrase",
+        "basic.auth.user.info", "admin.sasl.jaas.config", "producer.ssl.key.password", "SASL_JAAS_CONFIG", "api.token", "key")) {
+      assertTrue(CallvecConfig.isSecretKey(k), k);
+      assertEquals("[hidden]", CallvecConfig.redacted(k, "v"), k);
+    }
+    for (String k : List.of("bootstrap.servers", "security.protocol", "sasl.mechanism", "ssl.truststore.location", "ssl.truststore.type",
+        "key.serializer", "default.key.serde", "callvec.window.ms", "ssl.endpoint.identification.algorithm")) {
+      assertFalse(CallvecConfig.isSecretKey(k), k);
+      assertEquals("v", CallvecConfig.redacted(k, "v"), k);
+    }
+    CallvecConfig c = CallvecConfig.builder().set("ssl.keystore.password", "ks-pass-1").set("ssl.key.password", "key-pass-2")
+        .set("security.protocol", "SASL_SSL").build();
+    String s = c.toString();
+    assertFalse(s.contains("ks-pass-1") || s.contains("key-pass-2"), s);
+    assertTrue(s.contains("security.protocol=SASL_SSL"), s);
+  }
+
+  @Test
+  void adminPropertiesCarryTheSecurityKeysAndAdminPrefixedOverrides() {
+    CallvecConfig c = CallvecConfig.builder().set("security.protocol", "SASL_SSL").set("sasl.mechanism", "SCRAM-SHA-512")
+        .set("sasl.jaas.config", "x required;").set("ssl.truststore.location", "/t.p12").set("admin.request.timeout.ms", "1234")
+        .set("max.poll.records", "10").build();
+    java.util.Properties p = c.adminProperties();
+    assertEquals("SASL_SSL", p.getProperty("security.protocol"));
+    assertEquals("SCRAM-SHA-512", p.getProperty("sasl.mechanism"));
+    assertEquals("x required;", p.getProperty("sasl.jaas.config"));
+    assertEquals("/t.p12", p.getProperty("ssl.truststore.location"));
+    assertEquals("1234", p.getProperty("request.timeout.ms"));
+    assertFalse(p.containsKey("max.poll.records"), "consumer-only key");
+    assertFalse(p.containsKey("callvec.window.ms"));
   }
 
   @Test

@@ -31,10 +31,21 @@ public final class KraftStorage {
    * @throws LocalKafkaException if the storage tool reports a failure
    */
   public static void format(Path serverProperties, String clusterId) {
+    format(serverProperties, clusterId, java.util.List.of());
+  }
+
+  /**
+   * As {@link #format(Path, String)}, with extra arguments for the storage tool, e.g. {@code
+   * --add-scram SCRAM-SHA-512=[name=alice,password=...]} (SCRAM credentials in the bootstrap metadata).
+   * This class does not log the arguments (they may hold passwords); the tool itself may echo a malformed one in its error.
+   */
+  public static void format(Path serverProperties, String clusterId, java.util.List<String> extraArgs) {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     int rc;
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("format", "-t", clusterId, "-c", serverProperties.toString()));
+    args.addAll(extraArgs);
     try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-      rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", serverProperties.toString()}, out);
+      rc = StorageTool.execute(args.toArray(String[]::new), out);
     } catch (RuntimeException e) {
       throw new LocalKafkaException(
           "formatting KRaft storage for " + serverProperties + " failed: " + e.getMessage()
