@@ -5,12 +5,16 @@
 #   it-tests/run-soak.sh scale   [...]                            1 -> 3 instances, then SIGTERM scale-in, mid-stream
 #   it-tests/run-soak.sh broker  [...]                            the broker killed (kill -9) and restarted mid-stream
 #   it-tests/run-soak.sh model   [...]                            transient and permanent model failures
+#   it-tests/run-soak.sh memory  [...]                            30 min rolling real-time load on one instance: RSS/heap/threads/fds table and slopes
+#   it-tests/run-soak.sh open    [...]                            10,000 calls open at once: heap, RSS, state size per stream, idle eviction
 #   it-tests/run-soak.sh all     [...]
 #
 # Full-size defaults (override any with -Dcallvec.soak.KEY=VALUE):
 #   crash:  calls=20 instances=3 trials=3 killAt=0.2,0.45,0.7 downMs=1500 speed=1.0 callMs=12000
 #   scale:  calls=20 trials=2 speed=1.0 callMs=12000
 #   broker: calls=10 speed=1.0 callMs=12000 brokerDownMs=3000
+#   memory: minutes=30 calls=20 sampleS=30 heapMb=256 maxRssSlopeMibPerHour=64 maxHeapSlopeMibPerHour=16
+#   open:   openCalls=10000 openAudioMs=1000 chunkMs=100 heapMb=256 idleMs=60000
 # Prints the RESULT lines (records checked, lost, duplicated) of every trial; exit status is Maven's.
 # Work folders (state directories, every app instance's log) stay under it-tests/target/reliability/.
 set -euo pipefail
@@ -28,11 +32,15 @@ case "$what" in
           defaults=(-Dcallvec.soak.calls=10 -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000 -Dcallvec.soak.brokerDownMs=3000) ;;
   model)  tests='io.callvec.it.reliability.ModelFailureTest'
           defaults=() ;;
-  all)    tests='io.callvec.it.reliability.**'
+  memory) tests='io.callvec.it.reliability.MemorySoak'
+          defaults=(-Dcallvec.soak.minutes=30 -Dcallvec.soak.calls=20) ;;
+  open)   tests='io.callvec.it.reliability.BoundedResourcesTest'
+          defaults=(-Dcallvec.soak.openCalls=10000 -Dcallvec.soak.openAudioMs=1000 -Dcallvec.soak.chunkMs=100 -Dcallvec.soak.idleMs=60000) ;;
+  all)    tests='io.callvec.it.reliability.**,!io.callvec.it.reliability.MemorySoak'
           defaults=(-Dcallvec.soak.calls=20 -Dcallvec.soak.instances=3 -Dcallvec.soak.trials=2 -Dcallvec.soak.killAt=0.2,0.45,0.7
                     -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000) ;;
   -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-  *) echo "unknown scenario '$what': expected crash, scale, broker, model or all" >&2; exit 2 ;;
+  *) echo "unknown scenario '$what': expected crash, scale, broker, model, memory, open or all" >&2; exit 2 ;;
 esac
 
 status=0
