@@ -3,7 +3,10 @@
 #
 #   it-tests/run-soak.sh crash   [-Dcallvec.soak.KEY=VALUE ...]   instances killed (kill -9) and restarted mid-stream
 #   it-tests/run-soak.sh scale   [...]                            1 -> 3 instances, then SIGTERM scale-in, mid-stream
-#   it-tests/run-soak.sh broker  [...]                            the broker killed (kill -9) and restarted mid-stream
+#   it-tests/run-soak.sh broker  [...]                            the only broker killed (kill -9) and restarted mid-stream,
+#                                                                 and one of 3 brokers killed for good (the app finishes on 2)
+#   it-tests/run-soak.sh hostile [...]                            29 kinds of bad input while good calls play; a million
+#                                                                 one-chunk calls evicted by the idle timeout
 #   it-tests/run-soak.sh model   [...]                            transient and permanent model failures
 #   it-tests/run-soak.sh memory  [...]                            30 min rolling real-time load on one instance: RSS/heap/threads/fds table and slopes
 #   it-tests/run-soak.sh open    [...]                            10,000 calls open at once: heap, RSS, state size per stream, idle eviction
@@ -12,7 +15,8 @@
 # Full-size defaults (override any with -Dcallvec.soak.KEY=VALUE):
 #   crash:  calls=20 instances=3 trials=3 killAt=0.2,0.45,0.7 downMs=1500 speed=1.0 callMs=12000
 #   scale:  calls=20 trials=2 speed=1.0 callMs=12000
-#   broker: calls=10 speed=1.0 callMs=12000 brokerDownMs=3000
+#   broker: calls=10 speed=1.0 callMs=12000 brokerDownMs=3000 clusterCalls=10 clusterCallMs=12000 clusterKillAt=0.4
+#   hostile: hostileCalls=6 tinyCalls=1000000 tinyIdleMs=10000
 #   memory: minutes=30 calls=20 sampleS=30 heapMb=256 maxRssSlopeMibPerHour=64 maxHeapSlopeMibPerHour=16
 #   open:   openCalls=10000 openAudioMs=1000 chunkMs=100 heapMb=256 idleMs=60000
 # Prints the RESULT lines (records checked, lost, duplicated) of every trial; exit status is Maven's.
@@ -29,7 +33,10 @@ case "$what" in
   scale)  tests='io.callvec.it.reliability.ScaleOutInTest'
           defaults=(-Dcallvec.soak.calls=20 -Dcallvec.soak.trials=2 -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000) ;;
   broker) tests='io.callvec.it.reliability.BrokerCrashTest'
-          defaults=(-Dcallvec.soak.calls=10 -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000 -Dcallvec.soak.brokerDownMs=3000) ;;
+          defaults=(-Dcallvec.soak.calls=10 -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000 -Dcallvec.soak.brokerDownMs=3000
+                    -Dcallvec.soak.clusterCalls=10 -Dcallvec.soak.clusterCallMs=12000 -Dcallvec.soak.clusterKillAt=0.4) ;;
+  hostile) tests='io.callvec.it.reliability.HostileInputTest'
+          defaults=(-Dcallvec.soak.hostileCalls=6 -Dcallvec.soak.tinyCalls=1000000 -Dcallvec.soak.tinyIdleMs=10000) ;;
   model)  tests='io.callvec.it.reliability.ModelFailureTest'
           defaults=() ;;
   memory) tests='io.callvec.it.reliability.MemorySoak'
@@ -39,8 +46,8 @@ case "$what" in
   all)    tests='io.callvec.it.reliability.**,!io.callvec.it.reliability.MemorySoak'
           defaults=(-Dcallvec.soak.calls=20 -Dcallvec.soak.instances=3 -Dcallvec.soak.trials=2 -Dcallvec.soak.killAt=0.2,0.45,0.7
                     -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000) ;;
-  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-  *) echo "unknown scenario '$what': expected crash, scale, broker, model, memory, open or all" >&2; exit 2 ;;
+  -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+  *) echo "unknown scenario '$what': expected crash, scale, broker, hostile, model, memory, open or all" >&2; exit 2 ;;
 esac
 
 status=0

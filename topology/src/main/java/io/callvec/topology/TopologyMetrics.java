@@ -23,6 +23,7 @@ import io.micrometer.core.instrument.Gauge;
  *       streams too short for any segment;
  *   <li>{@code callvec.segment.latency}: from the Kafka timestamp of the last chunk of a segment to
  *       its embedding being produced (end-to-end latency before the commit);
+ *   <li>{@code callvec.idle.scan}: time of one idle-timeout scan of a task (it reads every open channel's last-seen entry);
  *   <li>{@code callvec.gap.filled.samples}: silence inserted into short gaps (samples at 16 kHz);
  *       {@code callvec.runs.new}: long gaps that started a new contiguous run;
  *   <li>{@code callvec.backpressure.waits}: times a task waited for the batcher's full queue;
@@ -38,6 +39,7 @@ public final class TopologyMetrics {
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer latency;
   private final AtomicLong openStreams = new AtomicLong();
+  private final Timer idleScan;
 
   public TopologyMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -49,6 +51,10 @@ public final class TopologyMetrics {
         .register(registry);
     Gauge.builder("callvec.streams.open", openStreams, AtomicLong::get)
         .description("call x channel streams whose state this instance holds")
+        .register(registry);
+    this.idleScan = Timer.builder("callvec.idle.scan")
+        .description("One idle-timeout scan of a task: every open channel's last-seen time read, idle ones ended, expired end markers deleted")
+        .distributionStatisticExpiry(Duration.ofMinutes(2))
         .register(registry);
     // Register the untagged counters up front so they are exported (at 0) from the start.
     counter("callvec.channels.started", null, null);
@@ -139,6 +145,16 @@ public final class TopologyMetrics {
   /** Total of a counter over all its tags (for progress output and tests). */
   public double total(String name) {
     return registry.find(name).counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  /** Records how long one idle scan of a task took. */
+  public void idleScan(long nanos) {
+    idleScan.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** The idle-scan timer (max and total time per scan). */
+  public Timer idleScan() {
+    return idleScan;
   }
 
   /** The latency timer. */

@@ -55,6 +55,7 @@ class DeadLetterTest {
       cases.put("NULL_VALUE", () -> h.input.pipeInput("tomb", (AudioChunk) null));
       cases.put("INVALID_CALL_ID", () -> h.input.pipeInput("bad\u0001id", chunk("bad\u0001id", 1).build()));
       cases.put("CALL_ID_TOO_LONG", () -> { String id = "x".repeat(1 << 20); h.input.pipeInput(id, chunk(id, 1).build()); });
+      cases.put("KEY_MISMATCH", () -> h.input.pipeInput("other-key", chunk("keyed-otherwise", 1).build()));
       cases.put("INVALID_CHANNEL", () -> h.input.pipeInput("ch", chunk("ch", 1).setChannel(new Channel(99, "x")).build()));
       cases.put("INVALID_SEQUENCE", () -> h.input.pipeInput("neg", chunk("neg", -5).setMediaTimestampMs(0).build()));
       cases.put("INVALID_TIMESTAMP", () -> h.input.pipeInput("ts", chunk("ts", 1).setMediaTimestampMs(-20).build()));

@@ -159,6 +159,12 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       throw new InvalidChunkException(DeadLetterReason.CALL_ID_TOO_LONG,
           "call id has " + callId.length() + " chars, at most " + TopologySettings.MAX_CALL_ID_CHARS + " accepted");
     }
+    if (record.key() != null && !record.key().equals(callId)) {
+      // A chunk keyed otherwise may sit in another partition than the rest of its call, where a second
+      // task would build a second, partial stream of it: never mix it in.
+      throw new InvalidChunkException(DeadLetterReason.KEY_MISMATCH, "record key '" + truncate(record.key(), 100)
+          + "' is not the chunk's call id '" + truncate(callId, 100) + "': chunks must be keyed by call id");
+    }
     Channel channel = chunk.getChannel();
     if (channel == null || channel.getIndex() < 0 || channel.getIndex() > TopologySettings.MAX_CHANNEL_INDEX) {
       throw new InvalidChunkException(DeadLetterReason.INVALID_CHANNEL,
@@ -540,6 +546,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   }
 
   private void scanIdle(long nowMs) {
+    long t0 = System.nanoTime();
     List<Bytes> idle = new ArrayList<>();
     try (KeyValueIterator<Bytes, Long> it = lastSeen.all()) {
       while (it.hasNext()) {
@@ -571,6 +578,12 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       }
     }
     expired.forEach(ended::delete);
+    long tookNanos = System.nanoTime() - t0;
+    metrics.idleScan(tookNanos);
+    if (tookNanos > 1_000_000_000L) {
+      log.warn("task {}: idle scan took {} ms ({} channels ended, {} end markers expired)", context.taskId(), tookNanos / 1_000_000, idle.size(),
+          expired.size());
+    }
     drainCompletions();
   }
 
