@@ -54,6 +54,11 @@ public final class CallvecTopology {
   public static final String LAST_SEEN_STORE = "callvec-last-seen";
   /** Ended channels, to reject chunks that arrive after the end. */
   public static final String ENDED_STORE = "callvec-ended";
+  /**
+   * Wall-clock index of the last-seen and ended times (to the second), so that the idle timeout and
+   * the end-marker expiry read only the streams that are due.
+   */
+  public static final String TIME_INDEX_STORE = "callvec-time-index";
 
   private CallvecTopology() {}
 
@@ -117,7 +122,8 @@ public final class CallvecTopology {
           bytesStore(BLOCK_STORE),
           bytesStore(PENDING_STORE),
           longStore(LAST_SEEN_STORE),
-          longStore(ENDED_STORE));
+          longStore(ENDED_STORE),
+          bytesStore(TIME_INDEX_STORE));
     }
 
     private static StoreBuilder<KeyValueStore<Bytes, byte[]>> bytesStore(String name) {

@@ -147,6 +147,60 @@ class CallTopologyTest {
     }
   }
 
+  /** Entries of a store of the driver. */
+  private static long count(TopologyHarness h, String store) {
+    long n = 0;
+    try (var it = h.driver.getKeyValueStore(store).all()) {
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void manyTinyStreamsAreEvictedByTheIdleTimeAndTheirEndMarkersExpire() throws Exception {
+    int streams = 3_000;
+    try (TopologyHarness h = new TopologyHarness(Map.of("callvec.idle.timeout.ms", "20000"))) {
+      for (int i = 0; i < streams; i++) {
+        h.input.pipeInput("tiny-" + i, io.callvec.schemas.AudioChunk.newBuilder()
+            .setCallId("tiny-" + i).setChannel(new io.callvec.schemas.Channel(0, "agent")).setSequenceNumber(0).setMediaTimestampMs(0)
+            .setEncoding(io.callvec.schemas.AudioEncoding.MULAW).setSampleRateHz(8000)
+            .setPayload(java.nio.ByteBuffer.wrap(new byte[160])).setEndOfStream(false).build());
+        if (i == streams / 2) {
+          h.driver.advanceWallClockTime(Duration.ofSeconds(5)); // two generations, five seconds apart
+        }
+      }
+      assertEquals(streams, h.metrics.openStreams());
+      assertEquals(streams, count(h, CallvecTopology.LAST_SEEN_STORE));
+      // Index entries: one per open stream, in the second of its last chunk.
+      assertEquals(streams, count(h, CallvecTopology.TIME_INDEX_STORE));
+
+      h.driver.advanceWallClockTime(Duration.ofSeconds(16)); // the first generation is idle, the second not yet
+      assertEquals(streams - (streams / 2 + 1), h.metrics.openStreams(), "only the older half ended");
+      h.driver.advanceWallClockTime(Duration.ofSeconds(6));
+      assertEquals(0, h.metrics.openStreams());
+      assertEquals(streams, h.metrics.total("callvec.channels.ended"));
+      assertEquals(0, count(h, CallvecTopology.CHANNEL_STORE));
+      assertEquals(0, count(h, CallvecTopology.LAST_SEEN_STORE));
+      assertEquals(0, count(h, CallvecTopology.BLOCK_STORE));
+      assertEquals(streams, count(h, CallvecTopology.ENDED_STORE), "end markers kept to reject late chunks");
+      assertEquals(streams, count(h, CallvecTopology.TIME_INDEX_STORE), "one index entry per end marker");
+
+      // A late chunk of an ended stream is rejected while its marker lives ...
+      h.input.pipeInput("tiny-7", io.callvec.schemas.AudioChunk.newBuilder()
+          .setCallId("tiny-7").setChannel(new io.callvec.schemas.Channel(0, "agent")).setSequenceNumber(1).setMediaTimestampMs(20)
+          .setEncoding(io.callvec.schemas.AudioEncoding.MULAW).setSampleRateHz(8000)
+          .setPayload(java.nio.ByteBuffer.wrap(new byte[160])).setEndOfStream(false).build());
+      assertEquals(1, h.metrics.total("callvec.dead.letters"));
+      // ... and the markers expire after their retention (max(10 × idle timeout, 10 min)), index included.
+      h.driver.advanceWallClockTime(Duration.ofMinutes(10).plusSeconds(10));
+      assertEquals(0, count(h, CallvecTopology.ENDED_STORE));
+      assertEquals(0, count(h, CallvecTopology.TIME_INDEX_STORE));
+    }
+  }
+
   @Test
   void shortGapsAreFilledAndLongGapsStartANewRun() throws Exception {
     // 6 s of audio, a 300 ms hole (filled), 4 s, a 3 s hole (new run), 5.5 s.

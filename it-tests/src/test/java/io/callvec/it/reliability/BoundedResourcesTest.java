@@ -102,15 +102,19 @@ class BoundedResourcesTest {
         double openNow = app.metric("callvec_streams_open").orElse(-1);
         assertEquals(streams, openNow, "the figures were taken while every stream was open (raise idleMs if not)");
 
+        double scans = app.metric("callvec_idle_scan_seconds_count").orElse(0);
+        double scanMeanMs = scans == 0 ? Double.NaN : 1000 * app.metric("callvec_idle_scan_seconds_sum").orElse(0) / scans;
+        double scanMaxMs = 1000 * app.metricMax("callvec_idle_scan_seconds_max").orElse(Double.NaN);
         double stateBytes = store.get("sst") + store.get("memtables");
         double perStream = stateBytes / streams;
         long documented = STATE_OVERHEAD_PER_STREAM_BYTES + AUDIO_BYTES_PER_SECOND * audioMs / 1000;
         log.info(String.format(Locale.ROOT, "RESULT scenario=bounded open_calls=%d streams=%d chunks=%d produce_s=%.1f accept_s=%.1f "
                 + "heap_idle_mib=%.1f heap_open_mib=%.1f rss_idle_mib=%.0f rss_open_mib=%.0f state_mib=%.1f (sst %.1f + memtables %.1f) "
-                + "keys_estimate=%.0f state_per_stream_kib=%.2f documented_per_stream_kib=%.1f block_cache_mib=%.1f heap_max_mib=%d",
+                + "keys_estimate=%.0f state_per_stream_kib=%.2f documented_per_stream_kib=%.1f block_cache_mib=%.1f heap_max_mib=%d "
+                + "idle_scan_mean_ms=%.1f idle_scan_max_ms=%.1f (per task, 3 tasks)",
             calls, streams, records, produceS, acceptS, mib(heapIdle), mib(heapOpen), mib(rssIdle), mib(rssOpen), mib(stateBytes),
             mib(store.get("sst")), mib(store.get("memtables")), store.get("keys"), perStream / 1024, documented / 1024.0,
-            mib(store.get("cache")), heapMb));
+            mib(store.get("cache")), heapMb, scanMeanMs, scanMaxMs));
 
         assertTrue(heapOpen - heapIdle < HEAP_GROWTH_LIMIT_BYTES, String.format(Locale.ROOT,
             "heap after GC grew by %.1f MiB with %d open streams (limit %d MiB): per-call state must live in the stores",

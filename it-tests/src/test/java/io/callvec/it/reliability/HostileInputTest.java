@@ -426,7 +426,7 @@ class HostileInputTest {
 
         Map<String, Long> sizes = new TreeMap<>();
         for (String store : List.of(CallvecTopology.CHANNEL_STORE, CallvecTopology.BLOCK_STORE, CallvecTopology.PENDING_STORE,
-            CallvecTopology.LAST_SEEN_STORE, CallvecTopology.ENDED_STORE)) {
+            CallvecTopology.LAST_SEEN_STORE, CallvecTopology.ENDED_STORE, CallvecTopology.TIME_INDEX_STORE)) {
           sizes.put(store, count(app, store));
         }
         var scan = app.metrics().idleScan();
@@ -440,6 +440,8 @@ class HostileInputTest {
         assertEquals(0L, sizes.get(CallvecTopology.LAST_SEEN_STORE), "last-seen entries deleted");
         // "ended" keeps one 8-byte marker per ended stream for max(10 × idle timeout, 10 min), then the scan expires it.
         assertTrue(sizes.get(CallvecTopology.ENDED_STORE) <= tiny, "ended markers bounded by the streams ended: " + sizes);
+        // The time index holds exactly one entry per end marker: no last-seen entry is left behind.
+        assertEquals(sizes.get(CallvecTopology.ENDED_STORE), sizes.get(CallvecTopology.TIME_INDEX_STORE), "time index entries: " + sizes);
         assertEquals(0, app.metrics().total("callvec.dead.letters"), 0.0, "no tiny call was dead-lettered");
         assertEquals(KafkaStreams.State.RUNNING, app.streams().state(), "the app is still running");
       }

@@ -90,6 +90,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private KeyValueStore<Bytes, byte[]> pending;
   private KeyValueStore<Bytes, Long> lastSeen;
   private KeyValueStore<Bytes, Long> ended;
+  private TimeIndex timeIndex;
   /** Results of this task's windows; replaced on every init so stale results of a closed run are dropped. */
   private ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
   private ModelInfo modelInfo;
@@ -113,6 +114,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
     this.lastSeen = context.getStateStore(CallvecTopology.LAST_SEEN_STORE);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
+    this.timeIndex = new TimeIndex(context.getStateStore(CallvecTopology.TIME_INDEX_STORE));
+    rebuildTimeIndexIfMissing();
     this.completions = new ConcurrentLinkedQueue<>();
     this.modelInfo = inference.modelInfo();
     this.provenance = new ModelProvenance(modelInfo.modelId(), modelInfo.revision(), modelInfo.contentSha256());
@@ -245,7 +248,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         state.frontEnd = frontEnd.toBytes();
         state.nextWindowStart = frontEnd.nextWindowStart16k();
         channels.put(channelKey, state.toBytes());
-        lastSeen.put(channelKey, context.currentSystemTimeMs());
+        long now = context.currentSystemTimeMs();
+        Long previous = stored == null ? null : lastSeen.get(channelKey);
+        lastSeen.put(channelKey, now);
+        timeIndex.move(TimeIndex.LAST_SEEN, prefix, previous, now);
       }
     } catch (AudioFormatException e) {
       throw new InvalidChunkException(reasonOf(e.reason()), e.getMessage());
@@ -493,8 +499,14 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     state.nextWindowStart = frontEnd.timelineEnd16k();
     state.endReason = reason.ordinal() + 1;
     Bytes channelKey = Bytes.wrap(prefix);
-    lastSeen.delete(channelKey);
-    ended.put(channelKey, context.currentSystemTimeMs());
+    Long seen = lastSeen.get(channelKey);
+    if (seen != null) {
+      timeIndex.remove(TimeIndex.LAST_SEEN, prefix, seen);
+      lastSeen.delete(channelKey);
+    }
+    long now = context.currentSystemTimeMs();
+    ended.put(channelKey, now);
+    timeIndex.add(TimeIndex.ENDED, prefix, now);
     metrics.channelEnded(reason.name());
     if (state.pendingWindows == 0) {
       emitCallAndDelete(prefix, state, context.currentSystemTimeMs());
@@ -545,46 +557,92 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     return callId + "|" + channelIndex;
   }
 
+  /**
+   * Ends the streams idle for {@code callvec.idle.timeout.ms} and deletes end markers older than
+   * their retention. Reads only the due entries of the time index (not every open stream), and
+   * handles at most {@link #MAX_ENDS_PER_SCAN} streams and {@link #MAX_EXPIRIES_PER_SCAN} markers per
+   * scan, so that one punctuation stays short even when a million streams go quiet at once; the rest
+   * are handled by the next scans.
+   */
   private void scanIdle(long nowMs) {
     long t0 = System.nanoTime();
-    List<Bytes> idle = new ArrayList<>();
-    try (KeyValueIterator<Bytes, Long> it = lastSeen.all()) {
-      while (it.hasNext()) {
-        KeyValue<Bytes, Long> kv = it.next();
-        if (nowMs - kv.value >= settings.idleTimeoutMs()) {
-          idle.add(kv.key);
-        }
+    int endedNow = 0;
+    for (TimeIndex.Entry e : timeIndex.due(TimeIndex.LAST_SEEN, nowMs - settings.idleTimeoutMs(), MAX_ENDS_PER_SCAN)) {
+      Bytes key = Bytes.wrap(e.prefix());
+      Long seen = lastSeen.get(key);
+      if (seen == null || !e.covers(seen)) {
+        timeIndex.remove(e.indexKey()); // stale entry
+        continue;
       }
-    }
-    for (Bytes key : idle) {
+      if (nowMs - seen < settings.idleTimeoutMs()) {
+        continue; // in the cut-off second, not idle yet
+      }
       byte[] stored = channels.get(key);
       if (stored == null) {
         lastSeen.delete(key);
+        timeIndex.remove(e.indexKey());
         continue;
       }
       ChannelState state = ChannelState.fromBytes(stored);
-      byte[] prefix = key.get();
+      byte[] prefix = e.prefix();
       log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
       endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
           CallEndReason.IDLE_TIMEOUT);
+      endedNow++;
     }
-    List<Bytes> expired = new ArrayList<>();
-    try (KeyValueIterator<Bytes, Long> it = ended.all()) {
-      while (it.hasNext()) {
-        KeyValue<Bytes, Long> kv = it.next();
-        if (nowMs - kv.value >= settings.endedRetentionMs()) {
-          expired.add(kv.key);
+    int expired = 0;
+    for (TimeIndex.Entry e : timeIndex.due(TimeIndex.ENDED, nowMs - settings.endedRetentionMs(), MAX_EXPIRIES_PER_SCAN)) {
+      Bytes key = Bytes.wrap(e.prefix());
+      Long at = ended.get(key);
+      if (at != null && e.covers(at)) {
+        if (nowMs - at < settings.endedRetentionMs()) {
+          continue;
         }
+        ended.delete(key);
+        expired++;
       }
+      timeIndex.remove(e.indexKey());
     }
-    expired.forEach(ended::delete);
     long tookNanos = System.nanoTime() - t0;
     metrics.idleScan(tookNanos);
     if (tookNanos > 1_000_000_000L) {
-      log.warn("task {}: idle scan took {} ms ({} channels ended, {} end markers expired)", context.taskId(), tookNanos / 1_000_000, idle.size(),
-          expired.size());
+      log.warn("task {}: idle scan took {} ms ({} channels ended, {} end markers expired)", context.taskId(), tookNanos / 1_000_000, endedNow,
+          expired);
     }
     drainCompletions();
+  }
+
+  /** Streams ended by one idle scan at most. */
+  static final int MAX_ENDS_PER_SCAN = 10_000;
+  /** End markers expired by one idle scan at most. */
+  static final int MAX_EXPIRIES_PER_SCAN = 50_000;
+
+  /**
+   * State written before the time index existed (or an index lost with its changelog) has last-seen
+   * and ended entries but no index: index them once, so that they still time out.
+   */
+  private void rebuildTimeIndexIfMissing() {
+    if (!timeIndex.isEmpty()) {
+      return;
+    }
+    long indexed = 0;
+    try (KeyValueIterator<Bytes, Long> it = lastSeen.all()) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, Long> kv = it.next();
+        timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), kv.value);
+        indexed++;
+      }
+    }
+    try (KeyValueIterator<Bytes, Long> it = ended.all()) {
+      while (it.hasNext()) {
+        KeyValue<Bytes, Long> kv = it.next();
+        timeIndex.add(TimeIndex.ENDED, kv.key.get(), kv.value);
+        indexed++;
+      }
+    }
+    if (indexed > 0) {
+      log.info("task {}: indexed {} last-seen and end times written before the time index", context.taskId(), indexed);
+    }
   }
 
   // ---------------------------------------------------------------- dead letters
