@@ -130,22 +130,28 @@ public final class AppInstance implements AutoCloseable {
     }
   }
 
+  /** One sample of a metric: its label set as written ({@code {a="b",...}}, or empty) and its value. */
+  private record MetricSample(String labels, double value) {}
+
+  /** The samples of a Prometheus metric, or an empty list if the instance does not answer or has no such metric. */
+  private List<MetricSample> samples(String name) {
+    return get("/metrics").map(r -> {
+      Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})? ([-+0-9.eE]+|NaN)$", Pattern.MULTILINE);
+      Matcher m = p.matcher(r.body());
+      List<MetricSample> out = new ArrayList<>();
+      while (m.find()) {
+        out.add(new MetricSample(m.group(1) == null ? "" : m.group(1), Double.parseDouble(m.group(2))));
+      }
+      return out;
+    }).orElse(List.of());
+  }
+
   /**
    * The sum of a Prometheus metric's samples over all label sets (e.g. {@code callvec_segments_total}),
    * or empty if the instance does not answer or has no such metric.
    */
   public OptionalDouble metric(String name) {
-    return get("/metrics").map(r -> {
-      Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})? ([-+0-9.eE]+|NaN)$", Pattern.MULTILINE);
-      Matcher m = p.matcher(r.body());
-      double sum = 0;
-      boolean found = false;
-      while (m.find()) {
-        sum += Double.parseDouble(m.group(2));
-        found = true;
-      }
-      return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
-    }).orElse(OptionalDouble.empty());
+    return metric(name, "");
   }
 
   /**
@@ -153,33 +159,13 @@ public final class AppInstance implements AutoCloseable {
    * {@code area="heap"}), or empty.
    */
   public OptionalDouble metric(String name, String labelText) {
-    return get("/metrics").map(r -> {
-      Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*}) ([-+0-9.eE]+|NaN)$", Pattern.MULTILINE);
-      Matcher m = p.matcher(r.body());
-      double sum = 0;
-      boolean found = false;
-      while (m.find()) {
-        if (m.group(1).contains(labelText)) {
-          sum += Double.parseDouble(m.group(2));
-          found = true;
-        }
-      }
-      return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
-    }).orElse(OptionalDouble.empty());
+    List<MetricSample> matching = samples(name).stream().filter(s -> s.labels().contains(labelText)).toList();
+    return matching.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(matching.stream().mapToDouble(MetricSample::value).sum());
   }
 
   /** The largest sample of a Prometheus metric over its label sets (for shared gauges reported per store), or empty. */
   public OptionalDouble metricMax(String name) {
-    return get("/metrics").map(r -> {
-      Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})? ([-+0-9.eE]+)$", Pattern.MULTILINE);
-      Matcher m = p.matcher(r.body());
-      OptionalDouble max = OptionalDouble.empty();
-      while (m.find()) {
-        double v = Double.parseDouble(m.group(2));
-        max = OptionalDouble.of(max.isPresent() ? Math.max(max.getAsDouble(), v) : v);
-      }
-      return max;
-    }).orElse(OptionalDouble.empty());
+    return samples(name).stream().mapToDouble(MetricSample::value).max();
   }
 
   /** The whole {@code /metrics} text, or an empty string if the instance does not answer. */
