@@ -159,45 +159,59 @@ class CallTopologyTest {
     return n;
   }
 
+  /** Advances the wall clock one second at a time, so that the idle scan (every second) runs at each step. */
+  private static void stepSeconds(TopologyHarness h, int seconds) {
+    for (int i = 0; i < seconds; i++) {
+      h.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
+  }
+
+  private static void tinyChunk(TopologyHarness h, String callId, long seq) {
+    h.input.pipeInput(callId, io.callvec.schemas.AudioChunk.newBuilder()
+        .setCallId(callId).setChannel(new io.callvec.schemas.Channel(0, "agent")).setSequenceNumber(seq).setMediaTimestampMs(seq * 20)
+        .setEncoding(io.callvec.schemas.AudioEncoding.MULAW).setSampleRateHz(8000)
+        .setPayload(java.nio.ByteBuffer.wrap(new byte[160])).setEndOfStream(false).build());
+  }
+
   @Test
   void manyTinyStreamsAreEvictedByTheIdleTimeAndTheirEndMarkersExpire() throws Exception {
-    int streams = 3_000;
+    int perGeneration = 1_000;
     try (TopologyHarness h = new TopologyHarness(Map.of("callvec.idle.timeout.ms", "20000"))) {
-      for (int i = 0; i < streams; i++) {
-        h.input.pipeInput("tiny-" + i, io.callvec.schemas.AudioChunk.newBuilder()
-            .setCallId("tiny-" + i).setChannel(new io.callvec.schemas.Channel(0, "agent")).setSequenceNumber(0).setMediaTimestampMs(0)
-            .setEncoding(io.callvec.schemas.AudioEncoding.MULAW).setSampleRateHz(8000)
-            .setPayload(java.nio.ByteBuffer.wrap(new byte[160])).setEndOfStream(false).build());
-        if (i == streams / 2) {
-          h.driver.advanceWallClockTime(Duration.ofSeconds(5)); // two generations, five seconds apart
-        }
+      for (int i = 0; i < perGeneration; i++) {
+        tinyChunk(h, "old-" + i, 0);
       }
-      assertEquals(streams, h.metrics.openStreams());
-      assertEquals(streams, count(h, CallvecTopology.LAST_SEEN_STORE));
+      h.driver.advanceWallClockTime(Duration.ofSeconds(10));
+      for (int i = 0; i < perGeneration; i++) {
+        tinyChunk(h, "new-" + i, 0);
+      }
+      assertEquals(2 * perGeneration, h.metrics.openStreams());
+      assertEquals(2 * perGeneration, count(h, CallvecTopology.LAST_SEEN_STORE));
       // Index entries: one per open stream, in the second of its last chunk.
-      assertEquals(streams, count(h, CallvecTopology.TIME_INDEX_STORE));
+      assertEquals(2 * perGeneration, count(h, CallvecTopology.TIME_INDEX_STORE));
 
-      h.driver.advanceWallClockTime(Duration.ofSeconds(16)); // the first generation is idle, the second not yet
-      assertEquals(streams - (streams / 2 + 1), h.metrics.openStreams(), "only the older half ended");
-      h.driver.advanceWallClockTime(Duration.ofSeconds(6));
+      stepSeconds(h, 15); // 25 s: the old generation is idle (20 s), the new one (15 s) not yet
+      assertEquals(perGeneration, h.metrics.openStreams(), "only the old generation ended");
+      stepSeconds(h, 15);
       assertEquals(0, h.metrics.openStreams());
-      assertEquals(streams, h.metrics.total("callvec.channels.ended"));
+      assertEquals(2 * perGeneration, h.metrics.total("callvec.channels.ended"));
       assertEquals(0, count(h, CallvecTopology.CHANNEL_STORE));
       assertEquals(0, count(h, CallvecTopology.LAST_SEEN_STORE));
       assertEquals(0, count(h, CallvecTopology.BLOCK_STORE));
-      assertEquals(streams, count(h, CallvecTopology.ENDED_STORE), "end markers kept to reject late chunks");
-      assertEquals(streams, count(h, CallvecTopology.TIME_INDEX_STORE), "one index entry per end marker");
+      assertEquals(2 * perGeneration, count(h, CallvecTopology.ENDED_STORE), "end markers kept to reject late chunks");
+      assertEquals(2 * perGeneration, count(h, CallvecTopology.TIME_INDEX_STORE), "one index entry per end marker");
 
       // A late chunk of an ended stream is rejected while its marker lives ...
-      h.input.pipeInput("tiny-7", io.callvec.schemas.AudioChunk.newBuilder()
-          .setCallId("tiny-7").setChannel(new io.callvec.schemas.Channel(0, "agent")).setSequenceNumber(1).setMediaTimestampMs(20)
-          .setEncoding(io.callvec.schemas.AudioEncoding.MULAW).setSampleRateHz(8000)
-          .setPayload(java.nio.ByteBuffer.wrap(new byte[160])).setEndOfStream(false).build());
+      tinyChunk(h, "old-7", 1);
       assertEquals(1, h.metrics.total("callvec.dead.letters"));
       // ... and the markers expire after their retention (max(10 × idle timeout, 10 min)), index included.
-      h.driver.advanceWallClockTime(Duration.ofMinutes(10).plusSeconds(10));
+      h.driver.advanceWallClockTime(Duration.ofMinutes(10));
+      stepSeconds(h, 20);
       assertEquals(0, count(h, CallvecTopology.ENDED_STORE));
       assertEquals(0, count(h, CallvecTopology.TIME_INDEX_STORE));
+      // The same call id may then start again.
+      tinyChunk(h, "old-7", 2);
+      assertEquals(1, h.metrics.openStreams());
+      assertEquals(1, h.metrics.total("callvec.dead.letters"));
     }
   }
 

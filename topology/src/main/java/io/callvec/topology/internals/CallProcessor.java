@@ -559,49 +559,65 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   /**
    * Ends the streams idle for {@code callvec.idle.timeout.ms} and deletes end markers older than
-   * their retention. Reads only the due entries of the time index (not every open stream), and
-   * handles at most {@link #MAX_ENDS_PER_SCAN} streams and {@link #MAX_EXPIRIES_PER_SCAN} markers per
-   * scan, so that one punctuation stays short even when a million streams go quiet at once; the rest
-   * are handled by the next scans.
+   * their retention. Reads only the due entries of the time index (not every open stream), in
+   * batches of {@link #SCAN_BATCH}, and stops after {@link #SCAN_BUDGET_MS} of work: when a million
+   * streams go quiet at once, eviction takes several scans instead of one scan blocking the stream
+   * thread (and every other call of the task) for seconds.
    */
   private void scanIdle(long nowMs) {
     long t0 = System.nanoTime();
+    long deadline = t0 + SCAN_BUDGET_MS * 1_000_000L;
     int endedNow = 0;
-    for (TimeIndex.Entry e : timeIndex.due(TimeIndex.LAST_SEEN, nowMs - settings.idleTimeoutMs(), MAX_ENDS_PER_SCAN)) {
-      Bytes key = Bytes.wrap(e.prefix());
-      Long seen = lastSeen.get(key);
-      if (seen == null || !e.covers(seen)) {
-        timeIndex.remove(e.indexKey()); // stale entry
-        continue;
-      }
-      if (nowMs - seen < settings.idleTimeoutMs()) {
-        continue; // in the cut-off second, not idle yet
-      }
-      byte[] stored = channels.get(key);
-      if (stored == null) {
-        lastSeen.delete(key);
-        timeIndex.remove(e.indexKey());
-        continue;
-      }
-      ChannelState state = ChannelState.fromBytes(stored);
-      byte[] prefix = e.prefix();
-      log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
-      endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
-          CallEndReason.IDLE_TIMEOUT);
-      endedNow++;
-    }
-    int expired = 0;
-    for (TimeIndex.Entry e : timeIndex.due(TimeIndex.ENDED, nowMs - settings.endedRetentionMs(), MAX_EXPIRIES_PER_SCAN)) {
-      Bytes key = Bytes.wrap(e.prefix());
-      Long at = ended.get(key);
-      if (at != null && e.covers(at)) {
-        if (nowMs - at < settings.endedRetentionMs()) {
+    boolean more = true;
+    while (more && System.nanoTime() < deadline) {
+      List<TimeIndex.Entry> batch = timeIndex.due(TimeIndex.LAST_SEEN, nowMs - settings.idleTimeoutMs(), SCAN_BATCH);
+      int progress = 0;
+      for (TimeIndex.Entry e : batch) {
+        Bytes key = Bytes.wrap(e.prefix());
+        Long seen = lastSeen.get(key);
+        if (seen == null || !e.covers(seen)) {
+          timeIndex.remove(e.indexKey()); // stale entry
+          progress++;
           continue;
         }
-        ended.delete(key);
-        expired++;
+        if (nowMs - seen < settings.idleTimeoutMs()) {
+          continue; // in the cut-off second, not idle yet
+        }
+        byte[] stored = channels.get(key);
+        progress++;
+        if (stored == null) {
+          lastSeen.delete(key);
+          timeIndex.remove(e.indexKey());
+          continue;
+        }
+        ChannelState state = ChannelState.fromBytes(stored);
+        byte[] prefix = e.prefix();
+        log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
+        endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
+            CallEndReason.IDLE_TIMEOUT);
+        endedNow++;
       }
-      timeIndex.remove(e.indexKey());
+      more = batch.size() == SCAN_BATCH && progress > 0;
+    }
+    int expired = 0;
+    more = true;
+    while (more && System.nanoTime() < deadline) {
+      List<TimeIndex.Entry> batch = timeIndex.due(TimeIndex.ENDED, nowMs - settings.endedRetentionMs(), SCAN_BATCH);
+      int progress = 0;
+      for (TimeIndex.Entry e : batch) {
+        Bytes key = Bytes.wrap(e.prefix());
+        Long at = ended.get(key);
+        if (at != null && e.covers(at)) {
+          if (nowMs - at < settings.endedRetentionMs()) {
+            continue;
+          }
+          ended.delete(key);
+          expired++;
+        }
+        timeIndex.remove(e.indexKey());
+        progress++;
+      }
+      more = batch.size() == SCAN_BATCH && progress > 0;
     }
     long tookNanos = System.nanoTime() - t0;
     metrics.idleScan(tookNanos);
@@ -612,10 +628,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     drainCompletions();
   }
 
-  /** Streams ended by one idle scan at most. */
-  static final int MAX_ENDS_PER_SCAN = 10_000;
-  /** End markers expired by one idle scan at most. */
-  static final int MAX_EXPIRIES_PER_SCAN = 50_000;
+  /** Due entries read from the time index at a time. */
+  static final int SCAN_BATCH = 500;
+  /** Work one idle scan may do before it leaves the rest to the next scan, ms (a batch in progress is finished). */
+  static final long SCAN_BUDGET_MS = 200;
 
   /**
    * State written before the time index existed (or an index lost with its changelog) has last-seen
