@@ -23,7 +23,7 @@ import io.micrometer.core.instrument.Gauge;
  *       streams too short for any segment;
  *   <li>{@code callvec.segment.latency}: from the Kafka timestamp of the last chunk of a segment to
  *       its embedding being produced (end-to-end latency before the commit);
- *   <li>{@code callvec.idle.scan}: time of one idle-timeout scan of a task (it reads every open channel's last-seen entry);
+ *   <li>{@code callvec.idle.scan}: time of one idle-timeout scan of a task (it reads the due entries of the time index and works at most about 200 ms);
  *   <li>{@code callvec.gap.filled.samples}: silence inserted into short gaps (samples at 16 kHz);
  *       {@code callvec.runs.new}: long gaps that started a new contiguous run;
  *   <li>{@code callvec.backpressure.waits}: times a task waited for the batcher's full queue;
@@ -53,7 +53,7 @@ public final class TopologyMetrics {
         .description("call x channel streams whose state this instance holds")
         .register(registry);
     this.idleScan = Timer.builder("callvec.idle.scan")
-        .description("One idle-timeout scan of a task: every open channel's last-seen time read, idle ones ended, expired end markers deleted")
+        .description("One idle-timeout scan of a task: due streams of the time index ended, expired end markers deleted")
         .distributionStatisticExpiry(Duration.ofMinutes(2))
         .register(registry);
     // Register the untagged counters up front so they are exported (at 0) from the start.
