@@ -50,12 +50,10 @@ public final class CallvecTopology {
   public static final String BLOCK_STORE = "callvec-audio-blocks";
   /** Windows waiting for inference, key = channel prefix + segment index. */
   public static final String PENDING_STORE = "callvec-pending-windows";
-  /** Wall-clock time of each open channel's last chunk, for the idle timeout. */
-  public static final String LAST_SEEN_STORE = "callvec-last-seen";
   /** Ended channels, to reject chunks that arrive after the end. */
   public static final String ENDED_STORE = "callvec-ended";
   /**
-   * Wall-clock index of the last-seen and ended times (to the second), so that the idle timeout and
+   * Wall-clock index of the last-chunk and end times (to the second), so that the idle timeout and
    * the end-marker expiry read only the streams that are due.
    */
   public static final String TIME_INDEX_STORE = "callvec-time-index";
@@ -121,7 +119,6 @@ public final class CallvecTopology {
           bytesStore(CHANNEL_STORE),
           bytesStore(BLOCK_STORE),
           bytesStore(PENDING_STORE),
-          longStore(LAST_SEEN_STORE),
           longStore(ENDED_STORE),
           bytesStore(TIME_INDEX_STORE));
     }

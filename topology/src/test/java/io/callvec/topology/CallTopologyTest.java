@@ -159,6 +159,22 @@ class CallTopologyTest {
     return n;
   }
 
+  /** Kind byte of the time index's open-stream (last-seen) entries ({@code TimeIndex.LAST_SEEN}). */
+  static final byte OPEN_STREAM_INDEX_KIND = 'S';
+
+  /** Entries of the time index that stand for open streams (key's first byte {@link #OPEN_STREAM_INDEX_KIND}). */
+  private static long countOpenStreamIndexEntries(TopologyHarness h) {
+    long n = 0;
+    try (var it = h.driver.<org.apache.kafka.common.utils.Bytes, byte[]>getKeyValueStore(CallvecTopology.TIME_INDEX_STORE).all()) {
+      while (it.hasNext()) {
+        if (it.next().key.get()[0] == OPEN_STREAM_INDEX_KIND) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** Advances the wall clock one second at a time, so that the idle scan (every second) runs at each step. */
   private static void stepSeconds(TopologyHarness h, int seconds) {
     for (int i = 0; i < seconds; i++) {
@@ -185,8 +201,9 @@ class CallTopologyTest {
         tinyChunk(h, "new-" + i, 0);
       }
       assertEquals(2 * perGeneration, h.metrics.openStreams());
-      assertEquals(2 * perGeneration, count(h, CallvecTopology.LAST_SEEN_STORE));
+      assertEquals(2 * perGeneration, count(h, CallvecTopology.CHANNEL_STORE));
       // Index entries: one per open stream, in the second of its last chunk.
+      assertEquals(2 * perGeneration, countOpenStreamIndexEntries(h));
       assertEquals(2 * perGeneration, count(h, CallvecTopology.TIME_INDEX_STORE));
 
       stepSeconds(h, 15); // 25 s: the old generation is idle (20 s), the new one (15 s) not yet
@@ -195,7 +212,7 @@ class CallTopologyTest {
       assertEquals(0, h.metrics.openStreams());
       assertEquals(2 * perGeneration, h.metrics.total("callvec.channels.ended"));
       assertEquals(0, count(h, CallvecTopology.CHANNEL_STORE));
-      assertEquals(0, count(h, CallvecTopology.LAST_SEEN_STORE));
+      assertEquals(0, countOpenStreamIndexEntries(h), "no open-stream entry left in the time index");
       assertEquals(0, count(h, CallvecTopology.BLOCK_STORE));
       assertEquals(2 * perGeneration, count(h, CallvecTopology.ENDED_STORE), "end markers kept to reject late chunks");
       assertEquals(2 * perGeneration, count(h, CallvecTopology.TIME_INDEX_STORE), "one index entry per end marker");

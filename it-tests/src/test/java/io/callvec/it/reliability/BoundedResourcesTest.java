@@ -53,7 +53,7 @@ class BoundedResourcesTest {
 
   /** Heap growth allowed with every stream open (Kafka Streams' 10 MiB record cache, buffers), bytes. */
   static final long HEAP_GROWTH_LIMIT_BYTES = 48L << 20;
-  /** Documented state per stream besides its audio (channel state, last-seen entry, keys), bytes. */
+  /** Documented state per stream besides its audio (channel state, time-index entry, keys), bytes. */
   static final long STATE_OVERHEAD_PER_STREAM_BYTES = 20L << 10;
   /** callvec.rocksdb.memory.bytes's default, bytes. */
   static final long ROCKSDB_BUDGET_BYTES = 128L << 20;

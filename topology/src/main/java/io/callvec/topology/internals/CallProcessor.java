@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * <h2>State per open call × channel</h2>
  *
  * {@link ChannelState} (small), audio blocks from the oldest pending window to the newest sample
- * (about one window plus pending windows), pending window coordinates, a last-seen time. After the
+ * (about one window plus pending windows), pending window coordinates, a time-index entry. After the
  * call embedding is emitted all of it is deleted, and a small "ended" marker rejects late chunks for
  * {@link TopologySettings#endedRetentionMs()}.
  */
@@ -88,7 +88,6 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private KeyValueStore<Bytes, byte[]> channels;
   private KeyValueStore<Bytes, byte[]> blocks;
   private KeyValueStore<Bytes, byte[]> pending;
-  private KeyValueStore<Bytes, Long> lastSeen;
   private KeyValueStore<Bytes, Long> ended;
   private TimeIndex timeIndex;
   /** Results of this task's windows; replaced on every init so stale results of a closed run are dropped. */
@@ -112,7 +111,6 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.channels = context.getStateStore(CallvecTopology.CHANNEL_STORE);
     this.blocks = context.getStateStore(CallvecTopology.BLOCK_STORE);
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
-    this.lastSeen = context.getStateStore(CallvecTopology.LAST_SEEN_STORE);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
     this.timeIndex = new TimeIndex(context.getStateStore(CallvecTopology.TIME_INDEX_STORE));
     rebuildTimeIndexIfMissing();
@@ -247,11 +245,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       } else {
         state.frontEnd = frontEnd.toBytes();
         state.nextWindowStart = frontEnd.nextWindowStart16k();
-        channels.put(channelKey, state.toBytes());
         long now = context.currentSystemTimeMs();
-        Long previous = stored == null ? null : lastSeen.get(channelKey);
-        lastSeen.put(channelKey, now);
-        timeIndex.move(TimeIndex.LAST_SEEN, prefix, previous, now);
+        timeIndex.move(TimeIndex.LAST_SEEN, prefix, state.lastSeenWallMs == ChannelState.NEVER ? null : state.lastSeenWallMs, now);
+        state.lastSeenWallMs = now;
+        channels.put(channelKey, state.toBytes());
       }
     } catch (AudioFormatException e) {
       throw new InvalidChunkException(reasonOf(e.reason()), e.getMessage());
@@ -499,10 +496,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     state.nextWindowStart = frontEnd.timelineEnd16k();
     state.endReason = reason.ordinal() + 1;
     Bytes channelKey = Bytes.wrap(prefix);
-    Long seen = lastSeen.get(channelKey);
-    if (seen != null) {
-      timeIndex.remove(TimeIndex.LAST_SEEN, prefix, seen);
-      lastSeen.delete(channelKey);
+    if (state.lastSeenWallMs != ChannelState.NEVER) {
+      timeIndex.remove(TimeIndex.LAST_SEEN, prefix, state.lastSeenWallMs);
     }
     long now = context.currentSystemTimeMs();
     ended.put(channelKey, now);
@@ -573,24 +568,17 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       List<TimeIndex.Entry> batch = timeIndex.due(TimeIndex.LAST_SEEN, nowMs - settings.idleTimeoutMs(), SCAN_BATCH);
       int progress = 0;
       for (TimeIndex.Entry e : batch) {
-        Bytes key = Bytes.wrap(e.prefix());
-        Long seen = lastSeen.get(key);
-        if (seen == null || !e.covers(seen)) {
+        byte[] stored = channels.get(Bytes.wrap(e.prefix()));
+        ChannelState state = stored == null ? null : ChannelState.fromBytes(stored);
+        if (state == null || state.isEnded() || !e.covers(state.lastSeenWallMs)) {
           timeIndex.remove(e.indexKey()); // stale entry
           progress++;
           continue;
         }
-        if (nowMs - seen < settings.idleTimeoutMs()) {
+        if (nowMs - state.lastSeenWallMs < settings.idleTimeoutMs()) {
           continue; // in the cut-off second, not idle yet
         }
-        byte[] stored = channels.get(key);
         progress++;
-        if (stored == null) {
-          lastSeen.delete(key);
-          timeIndex.remove(e.indexKey());
-          continue;
-        }
-        ChannelState state = ChannelState.fromBytes(stored);
         byte[] prefix = e.prefix();
         log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
         endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
@@ -634,20 +622,36 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   static final long SCAN_BUDGET_MS = 200;
 
   /**
-   * State written before the time index existed (or an index lost with its changelog) has last-seen
-   * and ended entries but no index: index them once, so that they still time out.
+   * State written before the time index existed (or an index lost with its changelog) has open
+   * channels and end markers but no index: index them once, so that they still time out. A channel
+   * state without a last-seen time (layout 1) counts as seen now.
    */
   private void rebuildTimeIndexIfMissing() {
     if (!timeIndex.isEmpty()) {
       return;
     }
     long indexed = 0;
-    try (KeyValueIterator<Bytes, Long> it = lastSeen.all()) {
+    long now = context.currentSystemTimeMs();
+    List<KeyValue<Bytes, ChannelState>> unseen = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = channels.all()) {
       while (it.hasNext()) {
-        KeyValue<Bytes, Long> kv = it.next();
-        timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), kv.value);
+        KeyValue<Bytes, byte[]> kv = it.next();
+        ChannelState state = ChannelState.fromBytes(kv.value);
+        if (state.isEnded()) {
+          continue;
+        }
+        if (state.lastSeenWallMs == ChannelState.NEVER) {
+          unseen.add(KeyValue.pair(kv.key, state));
+        } else {
+          timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), state.lastSeenWallMs);
+        }
         indexed++;
       }
+    }
+    for (KeyValue<Bytes, ChannelState> kv : unseen) {
+      kv.value.lastSeenWallMs = now;
+      channels.put(kv.key, kv.value.toBytes());
+      timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), now);
     }
     try (KeyValueIterator<Bytes, Long> it = ended.all()) {
       while (it.hasNext()) {
@@ -657,7 +661,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       }
     }
     if (indexed > 0) {
-      log.info("task {}: indexed {} last-seen and end times written before the time index", context.taskId(), indexed);
+      log.info("task {}: indexed {} open channels and end markers written before the time index", context.taskId(), indexed);
     }
   }
 

@@ -17,7 +17,11 @@ import java.nio.charset.StandardCharsets;
  * 4 + resampler history) + 8 × dimension (the running vector sum in doubles).
  */
 public final class ChannelState {
-  private static final byte VERSION = 1;
+  private static final byte VERSION = 2;
+  /** The previous layout: the same without {@link #lastSeenWallMs}. */
+  private static final byte VERSION_1 = 1;
+  /** {@link #lastSeenWallMs} of a state that has none (written in layout 1). */
+  static final long NEVER = Long.MIN_VALUE;
 
   String channelName = "";
   /** The stream's encoding (schema enum ordinal) and rate, fixed by its first chunk. */
@@ -41,6 +45,11 @@ public final class ChannelState {
   long lastChunkTimestampMs = Long.MIN_VALUE;
   /** 0 = open, else the end reason's ordinal + 1 (schema enum CallEndReason). */
   int endReason;
+  /**
+   * Wall-clock time of the last chunk accepted, ms (the idle timeout's clock; the time index holds
+   * the same time to the second); {@link #NEVER} in a state written in layout 1.
+   */
+  long lastSeenWallMs = NEVER;
 
   boolean isEnded() {
     return endReason != 0;
@@ -50,7 +59,7 @@ public final class ChannelState {
     byte[] name = channelName.getBytes(StandardCharsets.UTF_8);
     int dim = vectorSum == null ? -1 : vectorSum.length;
     ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8
-        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 5);
+        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 6);
     b.put(VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
     b.putInt(frontEnd.length).put(frontEnd);
     b.putLong(nextWindowStart);
@@ -61,14 +70,15 @@ public final class ChannelState {
     }
     b.putLong(weightSamples).putLong(firstSegmentStart).putLong(lastSegmentEnd);
     b.putLong(firstChunkTimestampMs).putLong(lastChunkTimestampMs);
+    b.putLong(lastSeenWallMs);
     return b.array();
   }
 
   static ChannelState fromBytes(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     byte v = b.get();
-    if (v != VERSION) {
-      throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION + ")");
+    if (v != VERSION && v != VERSION_1) {
+      throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION_1 + " or " + VERSION + ")");
     }
     ChannelState s = new ChannelState();
     s.channelName = string(b);
@@ -92,6 +102,7 @@ public final class ChannelState {
     s.lastSegmentEnd = b.getLong();
     s.firstChunkTimestampMs = b.getLong();
     s.lastChunkTimestampMs = b.getLong();
+    s.lastSeenWallMs = v == VERSION_1 ? NEVER : b.getLong();
     if (b.hasRemaining()) {
       throw new IllegalStateException("channel state has " + b.remaining() + " trailing bytes");
     }

@@ -1,0 +1,75 @@
+package io.callvec.topology.internals;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class ChannelStateTest {
+
+  private static ChannelState sample() {
+    ChannelState s = new ChannelState();
+    s.channelName = "agent";
+    s.encodingOrdinal = 1;
+    s.sampleRateHz = 8000;
+    s.frontEnd = new byte[] {1, 2, 3};
+    s.nextWindowStart = 80_000;
+    s.pendingWindows = 2;
+    s.embeddedSegments = 5;
+    s.vectorSum = new double[] {0.5, -1.25};
+    s.weightSamples = 400_000;
+    s.firstSegmentStart = 0;
+    s.lastSegmentEnd = 400_000;
+    s.firstChunkTimestampMs = 1_000;
+    s.lastChunkTimestampMs = 26_000;
+    s.lastSeenWallMs = 1_764_000_000_123L;
+    return s;
+  }
+
+  private static void assertSameExceptLastSeen(ChannelState a, ChannelState b) {
+    assertEquals(a.channelName, b.channelName);
+    assertEquals(a.encodingOrdinal, b.encodingOrdinal);
+    assertEquals(a.sampleRateHz, b.sampleRateHz);
+    assertArrayEquals(a.frontEnd, b.frontEnd);
+    assertEquals(a.nextWindowStart, b.nextWindowStart);
+    assertEquals(a.pendingWindows, b.pendingWindows);
+    assertEquals(a.embeddedSegments, b.embeddedSegments);
+    assertArrayEquals(a.vectorSum, b.vectorSum);
+    assertEquals(a.weightSamples, b.weightSamples);
+    assertEquals(a.firstSegmentStart, b.firstSegmentStart);
+    assertEquals(a.lastSegmentEnd, b.lastSegmentEnd);
+    assertEquals(a.firstChunkTimestampMs, b.firstChunkTimestampMs);
+    assertEquals(a.lastChunkTimestampMs, b.lastChunkTimestampMs);
+    assertEquals(a.endReason, b.endReason);
+  }
+
+  @Test
+  void roundTripKeepsEveryFieldIncludingTheLastSeenTime() {
+    ChannelState s = sample();
+    ChannelState back = ChannelState.fromBytes(s.toBytes());
+    assertSameExceptLastSeen(s, back);
+    assertEquals(s.lastSeenWallMs, back.lastSeenWallMs);
+  }
+
+  @Test
+  void aStateInTheFirstLayoutReadsWithoutALastSeenTime() {
+    ChannelState s = sample();
+    byte[] v2 = s.toBytes();
+    byte[] v1 = Arrays.copyOf(v2, v2.length - 8); // layout 1 ended after lastChunkTimestampMs
+    v1[0] = 1;
+    ChannelState back = ChannelState.fromBytes(v1);
+    assertSameExceptLastSeen(s, back);
+    assertEquals(ChannelState.NEVER, back.lastSeenWallMs);
+  }
+
+  @Test
+  void unknownVersionsAndTrailingBytesAreRefused() {
+    byte[] bytes = sample().toBytes();
+    byte[] v9 = bytes.clone();
+    v9[0] = 9;
+    assertThrows(IllegalStateException.class, () -> ChannelState.fromBytes(v9));
+    assertThrows(IllegalStateException.class, () -> ChannelState.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)));
+  }
+}
