@@ -15,7 +15,6 @@ import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.Channel;
 import io.callvec.schemas.serde.CallvecSerdes;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -176,20 +175,8 @@ class MemorySoak {
   private static Sample sample(AppInstance app, double minutes, long sent) throws InterruptedException {
     long heap = app.heapAfterGcBytes();
     long rss = app.rssBytes();
-    int threads = 0;
-    int fds = 0;
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(app.pid()), "status"), StandardCharsets.US_ASCII)) {
-        if (line.startsWith("Threads:")) {
-          threads = Integer.parseInt(line.replaceAll("[^0-9]", ""));
-        }
-      }
-      try (var list = Files.list(Path.of("/proc", Long.toString(app.pid()), "fd"))) {
-        fds = (int) list.count();
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    int threads = app.threads();
+    int fds = app.openFileDescriptors();
     return new Sample(minutes, rss, heap, threads, fds, app.metric("callvec_streams_open").orElse(-1),
         app.metric("callvec_chunks_total", "result=\"accepted\"").orElse(0), app.metric("callvec_segments_total").orElse(0),
         app.metric("callvec_calls_total").orElse(0), sent);

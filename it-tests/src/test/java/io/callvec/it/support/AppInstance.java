@@ -175,15 +175,34 @@ public final class AppInstance implements AutoCloseable {
 
   /** Resident set size of the process, bytes ({@code VmRSS} of {@code /proc/<pid>/status}; Linux only). */
   public long rssBytes() {
+    return procStatus("VmRSS") * 1024L;
+  }
+
+  /** Threads of the process ({@code Threads} of {@code /proc/<pid>/status}; Linux only). */
+  public int threads() {
+    return (int) procStatus("Threads");
+  }
+
+  /** Open file descriptors of the process (entries of {@code /proc/<pid>/fd}; Linux only). */
+  public int openFileDescriptors() {
+    try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+      return (int) fds.count();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the file descriptors of pid " + process.pid() + " (Linux /proc needed)", e);
+    }
+  }
+
+  /** The number in a {@code /proc/<pid>/status} line (kB for sizes). */
+  private long procStatus(String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"), StandardCharsets.US_ASCII)) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
+        if (line.startsWith(field + ":")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
         }
       }
-      throw new AssertionError("no VmRSS line for pid " + process.pid());
+      throw new AssertionError("no " + field + " line for pid " + process.pid());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the RSS of pid " + process.pid() + " (Linux /proc needed)", e);
+      throw new UncheckedIOException("cannot read /proc status of pid " + process.pid() + " (Linux /proc needed)", e);
     }
   }
 
