@@ -562,51 +562,36 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private void scanIdle(long nowMs) {
     long t0 = System.nanoTime();
     long deadline = t0 + SCAN_BUDGET_MS * 1_000_000L;
-    int endedNow = 0;
-    boolean more = true;
-    while (more && System.nanoTime() < deadline) {
-      List<TimeIndex.Entry> batch = timeIndex.due(TimeIndex.LAST_SEEN, nowMs - settings.idleTimeoutMs(), SCAN_BATCH);
-      int progress = 0;
-      for (TimeIndex.Entry e : batch) {
-        byte[] stored = channels.get(Bytes.wrap(e.prefix()));
-        ChannelState state = stored == null ? null : ChannelState.fromBytes(stored);
-        if (state == null || state.isEnded() || !e.covers(state.lastSeenWallMs)) {
-          timeIndex.remove(e.indexKey()); // stale entry
-          progress++;
-          continue;
-        }
-        if (nowMs - state.lastSeenWallMs < settings.idleTimeoutMs()) {
-          continue; // in the cut-off second, not idle yet
-        }
-        progress++;
-        byte[] prefix = e.prefix();
-        log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
-        endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
-            CallEndReason.IDLE_TIMEOUT);
-        endedNow++;
-      }
-      more = batch.size() == SCAN_BATCH && progress > 0;
-    }
-    int expired = 0;
-    more = true;
-    while (more && System.nanoTime() < deadline) {
-      List<TimeIndex.Entry> batch = timeIndex.due(TimeIndex.ENDED, nowMs - settings.endedRetentionMs(), SCAN_BATCH);
-      int progress = 0;
-      for (TimeIndex.Entry e : batch) {
-        Bytes key = Bytes.wrap(e.prefix());
-        Long at = ended.get(key);
-        if (at != null && e.covers(at)) {
-          if (nowMs - at < settings.endedRetentionMs()) {
-            continue;
-          }
-          ended.delete(key);
-          expired++;
-        }
+    int endedNow = drainDue(TimeIndex.LAST_SEEN, nowMs - settings.idleTimeoutMs(), deadline, e -> {
+      byte[] stored = channels.get(Bytes.wrap(e.prefix()));
+      ChannelState state = stored == null ? null : ChannelState.fromBytes(stored);
+      if (state == null || state.isEnded() || !e.covers(state.lastSeenWallMs)) {
         timeIndex.remove(e.indexKey());
-        progress++;
+        return DueOutcome.STALE;
       }
-      more = batch.size() == SCAN_BATCH && progress > 0;
-    }
+      if (nowMs - state.lastSeenWallMs < settings.idleTimeoutMs()) {
+        return DueOutcome.NOT_YET; // in the cut-off second
+      }
+      byte[] prefix = e.prefix();
+      log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
+      endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
+          CallEndReason.IDLE_TIMEOUT); // removes the index entry
+      return DueOutcome.DONE;
+    });
+    int expired = drainDue(TimeIndex.ENDED, nowMs - settings.endedRetentionMs(), deadline, e -> {
+      Bytes key = Bytes.wrap(e.prefix());
+      Long at = ended.get(key);
+      DueOutcome outcome = DueOutcome.STALE;
+      if (at != null && e.covers(at)) {
+        if (nowMs - at < settings.endedRetentionMs()) {
+          return DueOutcome.NOT_YET;
+        }
+        ended.delete(key);
+        outcome = DueOutcome.DONE;
+      }
+      timeIndex.remove(e.indexKey());
+      return outcome;
+    });
     long tookNanos = System.nanoTime() - t0;
     metrics.idleScan(tookNanos);
     if (tookNanos > 1_000_000_000L) {
@@ -614,6 +599,42 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
           expired);
     }
     drainCompletions();
+  }
+
+  /** What {@link #drainDue} did with one due entry of the time index. */
+  private enum DueOutcome {
+    /** Handled (stream ended, marker expired) and its index entry removed. */
+    DONE,
+    /** A stale index entry, removed. */
+    STALE,
+    /** In the cut-off second but not due yet: left in place. */
+    NOT_YET
+  }
+
+  /**
+   * Hands the entries of {@code kind} due at {@code uptoMs} to {@code handle}, a batch at a time,
+   * until none is left, a batch makes no progress, or {@code deadlineNanos} has passed.
+   *
+   * @return the entries handled ({@link DueOutcome#DONE})
+   */
+  private int drainDue(byte kind, long uptoMs, long deadlineNanos, java.util.function.Function<TimeIndex.Entry, DueOutcome> handle) {
+    int done = 0;
+    boolean more = true;
+    while (more && System.nanoTime() < deadlineNanos) {
+      List<TimeIndex.Entry> batch = timeIndex.due(kind, uptoMs, SCAN_BATCH);
+      int progress = 0;
+      for (TimeIndex.Entry e : batch) {
+        DueOutcome outcome = handle.apply(e);
+        if (outcome != DueOutcome.NOT_YET) {
+          progress++;
+        }
+        if (outcome == DueOutcome.DONE) {
+          done++;
+        }
+      }
+      more = batch.size() == SCAN_BATCH && progress > 0;
+    }
+    return done;
   }
 
   /** Due entries read from the time index at a time. */
