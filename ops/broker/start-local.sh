@@ -35,7 +35,7 @@ stale=0
 if [[ ! -f "$jar" || ! -d "$root/topology/target/lib" ]]; then
   stale=1
 elif [[ -n "$(find "$root/topology/src/main" "$root/pom.xml" "$root/topology/pom.xml" "$root/schemas" -newer "$jar" -type f \
-              -not -path '*/target/*' 2>/dev/null | head -1)" ]]; then
+              -not -path '*/target/*' -print -quit 2>/dev/null)" ]]; then
   stale=1
 fi
 if ((rebuild || stale)); then

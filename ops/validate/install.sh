@@ -32,7 +32,7 @@ if ! command -v promtool >/dev/null 2>&1; then
   dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
   install -m 0755 "$tmp/x/usr/bin/promtool" /usr/local/bin/promtool
 fi
-promtool --version 2>&1 | head -1
+promtool --version 2>&1 | sed -n 1p
 
 # npm ci when node_modules is missing or older than the lock file.
 if [[ ! -d "$here/node_modules" || "$here/package-lock.json" -nt "$here/node_modules" ]]; then
