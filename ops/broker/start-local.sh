@@ -11,11 +11,12 @@
 #   --mode M     IN_PROCESS (default): combined broker+controller nodes in one JVM;
 #                CHILD_PROCESS: one JVM per broker plus a controller JVM
 #   --topic T    create topic T on start (repeatable), e.g. --topic callvec.audio:8
-#   --rebuild    rebuild topology/target/callvec.jar first even if it looks current
+#   --rebuild    rebuild the broker module (broker/target) first even if it looks current
 # Environment: LOCAL_KAFKA_JAVA_OPTS (default -Xmx1g).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-jar="$root/topology/target/callvec.jar"
+jar="$root/broker/target/callvec-broker-0.1.0-SNAPSHOT.jar"
+lib="$root/broker/target/lib"
 
 args=()
 rebuild=0
@@ -30,18 +31,18 @@ while (($#)); do
   esac
 done
 
-# Build callvec.jar + lib/ when missing or older than the broker sources or the poms.
+# Build the broker jar + lib/ when missing or older than the broker sources or the poms.
 stale=0
-if [[ ! -f "$jar" || ! -d "$root/topology/target/lib" ]]; then
+if [[ ! -f "$jar" || ! -d "$lib" ]]; then
   stale=1
-elif [[ -n "$(find "$root/topology/src/main" "$root/pom.xml" "$root/topology/pom.xml" "$root/schemas" -newer "$jar" -type f \
+elif [[ -n "$(find "$root/broker/src/main" "$root/pom.xml" "$root/broker/pom.xml" -newer "$jar" -type f \
               -not -path '*/target/*' -print -quit 2>/dev/null)" ]]; then
   stale=1
 fi
 if ((rebuild || stale)); then
-  echo "start-local.sh: building topology/target/callvec.jar (mvn -q -DskipTests -pl topology -am package)" >&2
-  (cd "$root" && mvn -B -q -DskipTests -pl topology -am package) >&2
+  echo "start-local.sh: building broker/target (mvn -q -DskipTests -pl broker -am package)" >&2
+  (cd "$root" && mvn -B -q -DskipTests -pl broker -am package) >&2
 fi
 
 # shellcheck disable=SC2086
-exec java ${LOCAL_KAFKA_JAVA_OPTS:--Xmx1g} -cp "$jar" io.callvec.broker.LocalKafkaMain "${args[@]}"
+exec java ${LOCAL_KAFKA_JAVA_OPTS:--Xmx1g} -Dlogback.configurationFile="$root/ops/broker/logback.xml" -cp "$jar:$lib/*" io.callvec.broker.LocalKafkaMain "${args[@]}"

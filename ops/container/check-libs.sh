@@ -16,8 +16,8 @@ shopt -s nullglob
 cpu=("$lib"/onnxruntime-[0-9]*.jar)
 gpu=("$lib"/onnxruntime_gpu-[0-9]*.jar)
 case "$flavour" in
-  cpu)  want=${#cpu[@]}; other=${#gpu[@]}; build="mvn -B -DskipTests -pl topology -am clean package" ;;
-  cuda) want=${#gpu[@]}; other=${#cpu[@]}; build="mvn -B -Pgpu -DskipTests -pl topology -am clean package" ;;
+  cpu)  want=${#cpu[@]}; other=${#gpu[@]}; build="mvn -B -DskipTests -pl cli -am clean package" ;;
+  cuda) want=${#gpu[@]}; other=${#cpu[@]}; build="mvn -B -Pgpu -DskipTests -pl cli -am clean package" ;;
   *) echo "check-libs: flavour must be cpu or cuda, got '$flavour'" >&2; exit 2 ;;
 esac
 if [[ $want -ne 1 || $other -ne 0 ]]; then

@@ -3,9 +3,9 @@ package io.callvec.bench;
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
 import io.callvec.app.Settings;
+import io.callvec.audio.SyntheticSpeech;
 import io.callvec.broker.LocalKafkaCluster;
-import io.callvec.demo.CallPlayer;
-import io.callvec.demo.SyntheticSpeech;
+import io.callvec.player.CallPlayer;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.InferenceException;
 import io.callvec.model.batch.BatcherMetricNames;
@@ -13,6 +13,8 @@ import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.serde.CallvecSerdes;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -278,7 +280,7 @@ final class Pipeline implements AutoCloseable {
      * Segments the app emits for these streams: one per full window (hop = window, callvec's
      * default) plus a final partial one when at least {@code callvec.min.final.window.ms} remain.
      */
-    int expectedSegments(List<CallPlayer.Stream> streams) {
+    int expectedSegments(List<Recording> streams) {
       long w = windowMs();
       long hop = config.getLong(Settings.HOP_MS);
       if (hop != w) {
@@ -286,7 +288,7 @@ final class Pipeline implements AutoCloseable {
       }
       long minFinal = config.getLong(Settings.MIN_FINAL_WINDOW_MS);
       int n = 0;
-      for (CallPlayer.Stream s : streams) {
+      for (Recording s : streams) {
         long d = s.durationMs();
         n += (int) (d / w) + (d % w >= minFinal ? 1 : 0);
       }
@@ -311,7 +313,7 @@ final class Pipeline implements AutoCloseable {
      */
     Phase realTime(String prefix, int calls, long durationMs, long staggerMs, long seed, Duration timeout)
         throws InterruptedException {
-      List<CallPlayer.Stream> streams = CallPlayer.syntheticCalls(prefix, calls, durationMs, seed);
+      List<Recording> streams = CallPlayer.syntheticCalls(prefix, calls, durationMs, seed);
       Snapshot before = Snapshot.of(app.registry());
       long startMs = System.currentTimeMillis();
       Played played = playStaggered(config.get(Settings.INPUT_TOPIC), streams, staggerMs);
@@ -327,10 +329,10 @@ final class Pipeline implements AutoCloseable {
 
     /** Plays the calls as fast as the producer goes and waits for every call embedding. */
     Phase saturate(String prefix, int calls, long durationMs, long seed, Duration timeout) throws InterruptedException {
-      List<CallPlayer.Stream> streams = CallPlayer.syntheticCalls(prefix, calls, durationMs, seed);
+      List<Recording> streams = CallPlayer.syntheticCalls(prefix, calls, durationMs, seed);
       Snapshot before = Snapshot.of(app.registry());
       long startMs = System.currentTimeMillis();
-      CallPlayer.play(producer, config.get(Settings.INPUT_TOPIC), streams, CallPlayer.Options.realTime().withSpeed(0), null);
+      CallPlayer.play(producer, config.get(Settings.INPUT_TOPIC), streams, Chunker.Options.realTime().withSpeed(0), null);
       int expected = expectedSegments(streams);
       reader.await(prefix, streams.size(), expected, timeout, app);
       return phase(prefix, expected, before, 0, startMs);
@@ -394,11 +396,11 @@ final class Pipeline implements AutoCloseable {
    * was: a player that falls behind real time (a starved machine) would hide latency from the
    * chunks' timestamps.
    */
-  Played playStaggered(String topic, List<CallPlayer.Stream> streams, long staggerMs) throws InterruptedException {
+  Played playStaggered(String topic, List<Recording> streams, long staggerMs) throws InterruptedException {
     Map<String, List<List<AudioChunk>>> byCall = new LinkedHashMap<>();
-    CallPlayer.Options o = CallPlayer.Options.realTime();
-    for (CallPlayer.Stream s : streams) {
-      byCall.computeIfAbsent(s.callId(), k -> new ArrayList<>()).add(CallPlayer.chunks(s, o));
+    Chunker.Options o = Chunker.Options.realTime();
+    for (Recording s : streams) {
+      byCall.computeIfAbsent(s.callId(), k -> new ArrayList<>()).add(Chunker.chunks(s, o));
     }
     List<List<List<AudioChunk>>> calls = new ArrayList<>(byCall.values());
     int[] offsetTicks = new int[calls.size()];

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
+import io.callvec.player.CallPlayer;
 import io.callvec.it.support.CallFixtures;
-import io.callvec.demo.CallPlayer;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelInfo;
+import io.callvec.model.Similarity;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
@@ -18,6 +19,8 @@ import io.callvec.schemas.serde.CallvecSerdes;
 import io.callvec.topology.CallvecTopology;
 import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import io.callvec.topology.internals.InferenceClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
@@ -98,21 +101,21 @@ class EndToEndTest {
   }
 
   /** Two-channel synthetic calls of 10 s plus 0.7 s per call index plus 0.3 s on the customer channel, so final windows differ. */
-  private static List<CallPlayer.Stream> calls(String prefix, int calls) {
+  private static List<Recording> calls(String prefix, int calls) {
     return CallFixtures.twoChannelCalls(prefix, calls, 10_000, 700);
   }
 
-  private static Map<String, float[]> expectedSegments(List<CallPlayer.Stream> streams, TopologySettings settings) {
+  private static Map<String, float[]> expectedSegments(List<Recording> streams, TopologySettings settings) {
     return CallFixtures.expectedSegments(streams, settings);
   }
 
-  private static void produce(KafkaBroker broker, String topic, List<CallPlayer.Stream> streams) throws Exception {
+  private static void produce(KafkaBroker broker, String topic, List<Recording> streams) throws Exception {
     Properties p = new Properties();
     p.putAll(broker.clientConfig());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     try (KafkaProducer<String, AudioChunk> producer = new KafkaProducer<>(p, new StringSerializer(), CallvecSerdes.audioChunk().serializer())) {
-      CallPlayer.play(producer, topic, streams, CallPlayer.Options.realTime().withSpeed(0).withShuffle(5, 0.05, 3), null);
+      CallPlayer.play(producer, topic, streams, Chunker.Options.realTime().withSpeed(0).withShuffle(5, 0.05, 3), null);
     }
   }
 
@@ -162,7 +165,7 @@ class EndToEndTest {
       seen.merge(key, 1, Integer::sum);
       float[] direct = expected.get(key);
       assertNotNull(direct, "unexpected segment " + key);
-      double cos = CallFixtures.cosine(direct, Vectors.fromBytes(s.getVector(), s.getDimension()));
+      double cos = Similarity.cosine(direct, Vectors.fromBytes(s.getVector(), s.getDimension()));
       assertTrue(cos >= 0.9999, key + " cosine " + cos);
     }
     for (String key : expected.keySet()) {
@@ -181,7 +184,7 @@ class EndToEndTest {
   void concurrentShuffledCallsGiveEverySegmentAndCallEmbeddingExactlyOnce(KafkaBroker broker) throws Exception {
     CallvecConfig cfg = config(broker, "a");
     createTopics(broker, cfg);
-    List<CallPlayer.Stream> streams = calls(prefix, 6);
+    List<Recording> streams = calls(prefix, 6);
     Map<String, float[]> expected = expectedSegments(streams, TopologySettings.from(cfg));
 
     try (CallvecApp app = CallvecApp.start(cfg)) {
@@ -216,7 +219,7 @@ class EndToEndTest {
   void windowsPendingInferenceSurviveARestartAndAreEmittedOnce(KafkaBroker broker) throws Exception {
     CallvecConfig cfg = config(broker, "stalled");
     createTopics(broker, cfg);
-    List<CallPlayer.Stream> streams = calls(prefix, 2);
+    List<Recording> streams = calls(prefix, 2);
     TopologySettings settings = TopologySettings.from(cfg);
     Map<String, float[]> expected = expectedSegments(streams, settings);
 

@@ -18,7 +18,6 @@ import io.callvec.app.KafkaAccessCheck;
 import io.callvec.broker.LocalKafkaCluster;
 import io.callvec.broker.SaslSsl;
 import io.callvec.broker.SelfSignedTls;
-import io.callvec.demo.CallPlayer;
 import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
@@ -30,6 +29,8 @@ import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -97,7 +98,7 @@ class SecurityTest {
   private LocalKafkaCluster kafka;
   private CallvecApp app;
   private AppTopics topics;
-  private List<CallPlayer.Stream> streams;
+  private List<Recording> streams;
   private CommittedOutput out;
   private ExactlyOnceCheck.Verdict verdict;
   private String metricsText;
@@ -116,7 +117,7 @@ class SecurityTest {
     TopologySettings settings = ScenarioSettings.topology(cfg);
     streams = CallFixtures.twoChannelCalls(prefix, 2, 4000, 500);
     Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(4.0);
+    Chunker.Options play = Chunker.Options.realTime().withSpeed(4.0);
     app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build());
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (app.streams().state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {

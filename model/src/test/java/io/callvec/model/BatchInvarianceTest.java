@@ -49,7 +49,7 @@ class BatchInvarianceTest {
       for (int i = 0; i < ws.size(); i++) {
         float[] alone = m.embed(ws.get(i));
         assertEquals(m.dimension(), batch[i].length);
-        double cos = Fixtures.cosine(alone, batch[i]);
+        double cos = Similarity.cosine(alone, batch[i]);
         worst = Math.min(worst, cos);
         assertTrue(cos >= MIN_COSINE,
             variant + " window " + i + " (" + LENGTHS[i] + " samples): cosine " + cos);
@@ -59,7 +59,7 @@ class BatchInvarianceTest {
       java.util.Collections.reverse(reversed);
       float[][] rev = m.embedBatch(reversed);
       for (int i = 0; i < ws.size(); i++) {
-        assertTrue(Fixtures.cosine(batch[i], rev[ws.size() - 1 - i]) >= MIN_COSINE);
+        assertTrue(Similarity.cosine(batch[i], rev[ws.size() - 1 - i]) >= MIN_COSINE);
       }
       LoggerFactory.getLogger(BatchInvarianceTest.class).info(
           "batch invariance {}: worst cosine alone vs mixed batch 1 - {}", variant,
@@ -93,10 +93,10 @@ class BatchInvarianceTest {
       float[][] five = m.embedBatch(ws);
       float[][] two = m.embedBatch(ws.subList(3, 5));
       for (int i = 0; i < 2; i++) {
-        assertTrue(Fixtures.cosine(five[3 + i], two[i]) >= MIN_COSINE);
+        assertTrue(Similarity.cosine(five[3 + i], two[i]) >= MIN_COSINE);
       }
       // Different windows give different vectors (the comparison above is not vacuous).
-      assertTrue(Fixtures.cosine(five[0], five[1]) < 0.9999);
+      assertTrue(Similarity.cosine(five[0], five[1]) < 0.9999);
     }
   }
 

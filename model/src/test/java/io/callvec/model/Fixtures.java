@@ -87,21 +87,6 @@ final class Fixtures {
     }
   }
 
-  static double cosine(float[] a, float[] b) {
-    if (a.length != b.length) {
-      throw new IllegalArgumentException("lengths " + a.length + " vs " + b.length);
-    }
-    double ab = 0;
-    double aa = 0;
-    double bb = 0;
-    for (int i = 0; i < a.length; i++) {
-      ab += (double) a[i] * b[i];
-      aa += (double) a[i] * a[i];
-      bb += (double) b[i] * b[i];
-    }
-    return ab / Math.sqrt(aa * bb);
-  }
-
   static double maxAbs(float[] a) {
     double m = 0;
     for (float v : a) {

@@ -62,7 +62,7 @@ class GoldenTest {
 
         float[] pooled = m.embed(w.input());
         float[] wantPooled = w.read("pooled_mean");
-        double cos = Fixtures.cosine(pooled, wantPooled);
+        double cos = Similarity.cosine(pooled, wantPooled);
         assertTrue(cos >= MIN_COSINE, variant + " " + w.name() + ": cosine " + cos);
         record(variant + " last_hidden_state+mean", rel, cos);
       }
@@ -84,7 +84,7 @@ class GoldenTest {
       List<Fixtures.Window> ws = Fixtures.windows();
       for (int i = 0; i < ws.size(); i++) {
         float[] want = ws.get(i).read("pooled_mean_std");
-        double cos = Fixtures.cosine(got[i], want);
+        double cos = Similarity.cosine(got[i], want);
         double rel = Fixtures.maxAbsDiff(got[i], want) / Fixtures.maxAbs(want);
         assertTrue(cos >= MIN_COSINE, variant + " " + ws.get(i).name() + ": cosine " + cos);
         record(variant + " mean+std, mixed batch", rel, cos);
@@ -102,7 +102,7 @@ class GoldenTest {
         float[] got = Fixtures.flatten(m.frameFeatures(List.of(w.input()))[0]);
         double rel = Fixtures.maxAbsDiff(got, want) / Fixtures.maxAbs(want);
         assertTrue(rel <= MAX_RELATIVE_ERROR, w.name() + ": relative error " + rel);
-        double cos = Fixtures.cosine(m.embed(w.input()), w.read("hidden_states_1.pooled_mean"));
+        double cos = Similarity.cosine(m.embed(w.input()), w.read("hidden_states_1.pooled_mean"));
         assertTrue(cos >= MIN_COSINE, w.name() + ": cosine " + cos);
         record("mask hidden_states_1", rel, cos);
       }
@@ -118,7 +118,7 @@ class GoldenTest {
         float[] v = m.embed(w.input());
         double norm = Math.sqrt(dot(v, v));
         assertEquals(1.0, norm, 1e-5, w.name());
-        assertTrue(Fixtures.cosine(v, w.read("pooled_mean")) >= MIN_COSINE, w.name());
+        assertTrue(Similarity.cosine(v, w.read("pooled_mean")) >= MIN_COSINE, w.name());
       }
     }
   }
@@ -131,7 +131,7 @@ class GoldenTest {
       assertFalse(m.info().inputNormalized());
       Fixtures.Window quiet = Fixtures.windows().stream()
           .filter(w -> w.name().startsWith("quiet")).findFirst().orElseThrow();
-      double cos = Fixtures.cosine(m.embed(quiet.input()), quiet.read("pooled_mean"));
+      double cos = Similarity.cosine(m.embed(quiet.input()), quiet.read("pooled_mean"));
       assertTrue(cos < 0.99, "unnormalised quiet window still matched: cosine " + cos);
     }
   }

@@ -212,7 +212,7 @@ class ModelLoadTest {
       String p = m.info().provider();
       assertTrue(p.equals("cpu") || (cudaBuild && p.equals("cuda:0")), p);
       Fixtures.Window w = Fixtures.windows().get(0);
-      assertTrue(Fixtures.cosine(m.embed(w.input()), w.read("pooled_mean")) >= 0.999);
+      assertTrue(Similarity.cosine(m.embed(w.input()), w.read("pooled_mean")) >= 0.999);
     }
   }
 

@@ -1,15 +1,16 @@
 package io.callvec.topology;
 
-import static io.callvec.topology.TopologyHarness.cosine;
+import static io.callvec.model.Similarity.cosine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.demo.CallPlayer;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.CallEndReason;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import io.callvec.topology.internals.CallProcessor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,11 +40,11 @@ class CallTopologyTest {
 
   @Test
   void segmentsMatchTheModelOnTheOfflineWindowsAndTheCallEmbeddingIsTheirWeightedMean() throws Exception {
-    CallPlayer.Stream agent = TopologyHarness.stream("call-a", 0, 12_300, 1);
-    CallPlayer.Stream customer = TopologyHarness.stream("call-a", 1, 7_000, 2);
+    Recording agent = TopologyHarness.stream("call-a", 0, 12_300, 1);
+    Recording customer = TopologyHarness.stream("call-a", 1, 7_000, 2);
     try (TopologyHarness h = new TopologyHarness()) {
-      h.pipe(CallPlayer.chunks(agent, CallPlayer.Options.realTime()));
-      h.pipe(CallPlayer.chunks(customer, CallPlayer.Options.realTime()));
+      h.pipe(Chunker.chunks(agent, Chunker.Options.realTime()));
+      h.pipe(Chunker.chunks(customer, Chunker.Options.realTime()));
       h.awaitCalls(2);
       // 12.3 s: windows [0,5) [5,10) and a final [10, 12.3); 7 s: [0,5) and [5,7).
       List<SegmentEmbedding> a = byIndex(h.segmentsSeen, "call-a", 0);
@@ -99,16 +100,16 @@ class CallTopologyTest {
 
   @Test
   void shuffledAndDuplicatedChunksGiveTheSameSegmentsAsOrderedOnes() throws Exception {
-    CallPlayer.Stream s = TopologyHarness.stream("call-s", 0, 11_000, 3);
+    Recording s = TopologyHarness.stream("call-s", 0, 11_000, 3);
     List<float[]> ordered;
     try (TopologyHarness h = new TopologyHarness()) {
-      h.pipe(CallPlayer.chunks(s, CallPlayer.Options.realTime()));
+      h.pipe(Chunker.chunks(s, Chunker.Options.realTime()));
       h.awaitCalls(1);
       ordered = byIndex(h.segmentsSeen, "call-s", 0).stream().map(CallTopologyTest::vec).toList();
     }
     try (TopologyHarness h = new TopologyHarness()) {
       // Permuted within groups of 10 chunks (200 ms, inside the 500 ms lateness), 20 % duplicated.
-      h.pipe(CallPlayer.chunks(s, CallPlayer.Options.realTime().withShuffle(10, 0.2, 99)));
+      h.pipe(Chunker.chunks(s, Chunker.Options.realTime().withShuffle(10, 0.2, 99)));
       h.awaitCalls(1);
       List<SegmentEmbedding> shuffled = byIndex(h.segmentsSeen, "call-s", 0);
       assertEquals(ordered.size(), shuffled.size());
@@ -124,9 +125,9 @@ class CallTopologyTest {
 
   @Test
   void idleTimeoutEndsAStreamWithoutEndOfStream() throws Exception {
-    CallPlayer.Stream s = TopologyHarness.stream("call-idle", 0, 6_500, 4);
+    Recording s = TopologyHarness.stream("call-idle", 0, 6_500, 4);
     try (TopologyHarness h = new TopologyHarness(Map.of("callvec.idle.timeout.ms", "20000"))) {
-      List<io.callvec.schemas.AudioChunk> chunks = new ArrayList<>(CallPlayer.chunks(s, CallPlayer.Options.realTime()));
+      List<io.callvec.schemas.AudioChunk> chunks = new ArrayList<>(Chunker.chunks(s, Chunker.Options.realTime()));
       chunks.remove(chunks.size() - 1); // no end-of-stream marker
       assertEquals(0, h.metrics.openStreams());
       h.pipe(chunks);
@@ -235,8 +236,8 @@ class CallTopologyTest {
   @Test
   void shortGapsAreFilledAndLongGapsStartANewRun() throws Exception {
     // 6 s of audio, a 300 ms hole (filled), 4 s, a 3 s hole (new run), 5.5 s.
-    CallPlayer.Stream s = TopologyHarness.stream("call-gap", 0, 19_000, 5);
-    List<io.callvec.schemas.AudioChunk> chunks = new ArrayList<>(CallPlayer.chunks(s, CallPlayer.Options.realTime()));
+    Recording s = TopologyHarness.stream("call-gap", 0, 19_000, 5);
+    List<io.callvec.schemas.AudioChunk> chunks = new ArrayList<>(Chunker.chunks(s, Chunker.Options.realTime()));
     chunks.removeIf(c -> !c.getEndOfStream() && ((c.getMediaTimestampMs() >= 6_000 && c.getMediaTimestampMs() < 6_300)
         || (c.getMediaTimestampMs() >= 10_300 && c.getMediaTimestampMs() < 13_300)));
     try (TopologyHarness h = new TopologyHarness()) {

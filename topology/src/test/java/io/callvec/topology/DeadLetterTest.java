@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.demo.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.Channel;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import io.callvec.topology.internals.CallProcessor;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -46,8 +47,8 @@ class DeadLetterTest {
   void everyKindOfBadRecordIsDeadLetteredWithItsReasonAndAGoodCallStillCompletes() throws Exception {
     try (TopologyHarness h = new TopologyHarness(Map.of("callvec.max.payload.bytes", "4000"))) {
       // A good call interleaved with the bad records.
-      CallPlayer.Stream good = TopologyHarness.stream("good", 0, 5_500, 11);
-      List<AudioChunk> goodChunks = CallPlayer.chunks(good, CallPlayer.Options.realTime());
+      Recording good = TopologyHarness.stream("good", 0, 5_500, 11);
+      List<AudioChunk> goodChunks = Chunker.chunks(good, Chunker.Options.realTime());
       h.pipe(goodChunks.subList(0, 100));
 
       Map<String, Runnable> cases = new LinkedHashMap<>();

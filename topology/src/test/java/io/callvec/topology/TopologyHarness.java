@@ -2,11 +2,11 @@ package io.callvec.topology;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
-import io.callvec.audio.ChannelFrontEnd;
+import io.callvec.audio.AudioFormatException;
+import io.callvec.audio.AudioWindow;
 import io.callvec.audio.Encoding;
 import io.callvec.audio.G711;
-import io.callvec.demo.CallPlayer;
-import io.callvec.demo.SyntheticSpeech;
+import io.callvec.audio.SyntheticSpeech;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelOptions;
 import io.callvec.model.batch.BatchingEngine;
@@ -16,6 +16,8 @@ import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.serde.CallvecSerdes;
+import io.callvec.topology.chunks.OfflineWindows;
+import io.callvec.topology.chunks.Recording;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,46 +126,16 @@ final class TopologyHarness implements AutoCloseable {
   }
 
   /** Windows the offline front end (buffered mode, same settings) cuts from the stream's audio, in order. */
-  static List<float[]> offlineWindows(CallPlayer.Stream s, TopologySettings settings) {
-    ChannelFrontEnd fe = ChannelFrontEnd.create(encodingOf(s.encoding()), s.sampleRateHz(), settings.frontEnd());
-    List<float[]> out = new ArrayList<>();
-    for (AudioChunk c : CallPlayer.chunks(s, CallPlayer.Options.realTime())) {
-      if (c.getPayload().remaining() > 0) {
-        byte[] b = new byte[c.getPayload().remaining()];
-        c.getPayload().duplicate().get(b);
-        fe.accept(c.getSequenceNumber(), c.getMediaTimestampMs(), b).forEach(w -> out.add(w.samples()));
-      }
-    }
-    fe.finish().forEach(w -> out.add(w.samples()));
-    return out;
-  }
-
-  static Encoding encodingOf(AudioEncoding e) {
-    return switch (e) {
-      case MULAW -> Encoding.MULAW;
-      case ALAW -> Encoding.ALAW;
-      case PCM_S16LE -> Encoding.PCM_S16LE;
-      default -> throw new IllegalArgumentException(String.valueOf(e));
-    };
+  static List<float[]> offlineWindows(Recording s, TopologySettings settings) throws AudioFormatException {
+    return OfflineWindows.of(s, settings.frontEnd()).stream().map(AudioWindow::samples).toList();
   }
 
   /** A synthetic μ-law 8 kHz stream. */
-  static CallPlayer.Stream stream(String callId, int channel, long durationMs, long seed) {
+  static Recording stream(String callId, int channel, long durationMs, long seed) {
     float[] pcm = SyntheticSpeech.generate(seed, 8000, durationMs);
-    return new CallPlayer.Stream(callId, channel, channel == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000, G711.encode(Encoding.MULAW, pcm));
+    return new Recording(callId, channel, channel == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000, G711.encode(Encoding.MULAW, pcm));
   }
 
-  static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      na += (double) a[i] * a[i];
-      nb += (double) b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
-  }
 
   @Override
   public void close() throws Exception {

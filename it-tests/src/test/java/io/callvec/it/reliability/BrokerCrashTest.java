@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
 import io.callvec.broker.LocalKafkaCluster;
-import io.callvec.demo.CallPlayer;
 import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
@@ -18,6 +17,8 @@ import io.callvec.it.support.Knobs;
 import io.callvec.it.support.ScenarioSettings;
 import io.callvec.it.support.WorkDirs;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,9 +75,9 @@ class BrokerCrashTest {
       cfg.put("state.dir", work.resolve("state").toString());
       cfg.put("callvec.http.port", "-1");
       TopologySettings settings = ScenarioSettings.topology(cfg);
-      List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
+      List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
       Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-      CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 11);
+      Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 11);
 
       try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build())) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -135,9 +136,9 @@ class BrokerCrashTest {
       cfg.put("replication.factor", "3"); // Kafka Streams' changelog and repartition topics
       cfg.put("topic.min.insync.replicas", "2");
       TopologySettings settings = ScenarioSettings.topology(cfg);
-      List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
+      List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
       Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-      CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 11);
+      Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 11);
 
       try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build()); Admin admin = kafka.createAdmin()) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
 import io.callvec.broker.LocalKafkaCluster;
-import io.callvec.demo.CallPlayer;
 import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
@@ -24,6 +23,8 @@ import io.callvec.schemas.Channel;
 import io.callvec.schemas.serde.CallvecSerdes;
 import io.callvec.topology.CallvecTopology;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import io.callvec.topology.internals.CallProcessor;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -153,10 +154,10 @@ class HostileInputTest {
       cfg.put("callvec.idle.scan.interval.ms", "500");
       cfg.put("max.partition.fetch.bytes", Integer.toString(8 << 20));
       TopologySettings settings = ScenarioSettings.topology(cfg);
-      List<CallPlayer.Stream> good = CallFixtures.twoChannelCalls(prefix + "-good", calls, 5000, 400);
+      List<Recording> good = CallFixtures.twoChannelCalls(prefix + "-good", calls, 5000, 400);
       Map<String, float[]> expected = CallFixtures.expectedSegments(good, settings);
       // Shuffled within 5 chunks, no duplicates: every dead letter of this test is a hostile record.
-      CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(2.0).withShuffle(5, 0.0, 7);
+      Chunker.Options play = Chunker.Options.realTime().withSpeed(2.0).withShuffle(5, 0.0, 7);
 
       Map<String, Object> producerCfg = new HashMap<>(kafka.clientConfig());
       producerCfg.put(ProducerConfig.ACKS_CONFIG, "all");

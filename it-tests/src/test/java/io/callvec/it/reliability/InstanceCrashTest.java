@@ -2,7 +2,6 @@ package io.callvec.it.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.demo.CallPlayer;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.AppFleet;
@@ -15,6 +14,8 @@ import io.callvec.it.support.Knobs;
 import io.callvec.it.support.ScenarioSettings;
 import io.callvec.it.support.WorkDirs;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,9 +75,9 @@ class InstanceCrashTest {
     broker.createTopics(ScenarioSettings.topics(topics, 6, (short) 1));
     Map<String, String> app = ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics);
     TopologySettings settings = ScenarioSettings.topology(app);
-    List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
+    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
     Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, trial);
+    Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, trial);
 
     try (AppFleet fleet = new AppFleet(dir, 256, slot -> app)) {
       for (int i = 0; i < instances; i++) {

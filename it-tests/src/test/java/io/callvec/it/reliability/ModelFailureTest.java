@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
-import io.callvec.demo.CallPlayer;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.AppTopics;
@@ -21,6 +20,8 @@ import io.callvec.model.InferenceException;
 import io.callvec.model.WindowEmbedder;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -95,9 +96,9 @@ class ModelFailureTest {
     broker.createTopics(ScenarioSettings.topics(topics, 3, (short) 1));
     Map<String, String> cfg = config(broker, prefix, topics, "a");
     TopologySettings settings = ScenarioSettings.topology(cfg);
-    List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, 3, 7000, 500);
+    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, 3, 7000, 500);
     Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(0).withShuffle(5, 0.02, 7);
+    Chunker.Options play = Chunker.Options.realTime().withSpeed(0).withShuffle(5, 0.02, 7);
 
     AtomicInteger batches = new AtomicInteger();
     AtomicInteger failures = new AtomicInteger();
@@ -125,9 +126,9 @@ class ModelFailureTest {
     broker.createTopics(ScenarioSettings.topics(topics, 3, (short) 1));
     Map<String, String> cfg = config(broker, prefix, topics, "broken");
     TopologySettings settings = ScenarioSettings.topology(cfg);
-    List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, 3, 7000, 500);
+    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, 3, 7000, 500);
     Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(0).withShuffle(5, 0.02, 8);
+    Chunker.Options play = Chunker.Options.realTime().withSpeed(0).withShuffle(5, 0.02, 8);
     try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
       feeder.awaitDone(Duration.ofSeconds(60));
     }

@@ -3,7 +3,6 @@ package io.callvec.it.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.demo.CallPlayer;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.AppFleet;
@@ -17,6 +16,8 @@ import io.callvec.it.support.Knobs;
 import io.callvec.it.support.ScenarioSettings;
 import io.callvec.it.support.WorkDirs;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,9 +60,9 @@ class ScaleOutInTest {
     broker.createTopics(ScenarioSettings.topics(topics, 6, (short) 1));
     Map<String, String> app = ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics);
     TopologySettings settings = ScenarioSettings.topology(app);
-    List<CallPlayer.Stream> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
+    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
     Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    CallPlayer.Options play = CallPlayer.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 100 + trial);
+    Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 100 + trial);
 
     try (AppFleet fleet = new AppFleet(dir, 256, slot -> app)) {
       fleet.start(0, true).awaitReady(Duration.ofSeconds(90));

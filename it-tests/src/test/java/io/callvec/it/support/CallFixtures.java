@@ -1,17 +1,17 @@
 package io.callvec.it.support;
 
+import io.callvec.audio.AudioFormatException;
 import io.callvec.audio.AudioWindow;
-import io.callvec.audio.ChannelFrontEnd;
 import io.callvec.audio.Encoding;
 import io.callvec.audio.G711;
-import io.callvec.demo.CallPlayer;
-import io.callvec.demo.SyntheticSpeech;
+import io.callvec.audio.SyntheticSpeech;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelLoadException;
 import io.callvec.model.ModelOptions;
-import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.OfflineWindows;
+import io.callvec.topology.chunks.Recording;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,12 +45,12 @@ public final class CallFixtures {
    * @param baseMs duration of call 0's agent channel, ms
    * @param stepMs extra duration per call index, ms
    */
-  public static List<CallPlayer.Stream> twoChannelCalls(String prefix, int calls, long baseMs, long stepMs) {
-    List<CallPlayer.Stream> out = new ArrayList<>();
+  public static List<Recording> twoChannelCalls(String prefix, int calls, long baseMs, long stepMs) {
+    List<Recording> out = new ArrayList<>();
     for (int c = 0; c < calls; c++) {
       for (int ch = 0; ch < 2; ch++) {
         float[] pcm = SyntheticSpeech.generate(1000L * c + ch, 8000, baseMs + stepMs * c + 300L * ch);
-        out.add(new CallPlayer.Stream(prefix + "-call-" + c, ch, ch == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000,
+        out.add(new Recording(prefix + "-call-" + c, ch, ch == 0 ? "agent" : "customer", AudioEncoding.MULAW, 8000,
             G711.encode(Encoding.MULAW, pcm)));
       }
     }
@@ -58,10 +58,10 @@ public final class CallFixtures {
   }
 
   /** The expected segments of {@code streams}: key {@link #segmentKey} → the model's vector for that window. */
-  public static Map<String, float[]> expectedSegments(List<CallPlayer.Stream> streams, TopologySettings settings) {
+  public static Map<String, float[]> expectedSegments(List<Recording> streams, TopologySettings settings) {
     Map<String, float[]> out = new LinkedHashMap<>();
     EmbeddingModel m = fixtureModel();
-    for (CallPlayer.Stream s : streams) {
+    for (Recording s : streams) {
       for (AudioWindow w : windows(s, settings)) {
         try {
           out.put(segmentKey(s.callId(), s.channelIndex(), w.startSample(), w.endSample()), m.embed(w.samples()));
@@ -74,18 +74,12 @@ public final class CallFixtures {
   }
 
   /** The windows the offline front end (the same code as the stream's) cuts from one stream. */
-  public static List<AudioWindow> windows(CallPlayer.Stream s, TopologySettings settings) {
-    ChannelFrontEnd fe = ChannelFrontEnd.create(Encoding.MULAW, s.sampleRateHz(), settings.frontEnd());
-    List<AudioWindow> windows = new ArrayList<>();
-    for (AudioChunk c : CallPlayer.chunks(s, CallPlayer.Options.realTime())) {
-      byte[] b = new byte[c.getPayload().remaining()];
-      c.getPayload().duplicate().get(b);
-      if (b.length > 0) {
-        windows.addAll(fe.accept(c.getSequenceNumber(), c.getMediaTimestampMs(), b));
-      }
+  public static List<AudioWindow> windows(Recording s, TopologySettings settings) {
+    try {
+      return OfflineWindows.of(s, settings.frontEnd());
+    } catch (AudioFormatException e) {
+      throw new IllegalArgumentException(e);
     }
-    windows.addAll(fe.finish());
-    return windows;
   }
 
   /** Identity of a segment: {@code <call id>/<channel>/<start>-<end>} (16 kHz samples). */
@@ -98,19 +92,4 @@ public final class CallFixtures {
     return callId + "/" + channel;
   }
 
-  /** Cosine similarity of two vectors of equal length. */
-  public static double cosine(float[] a, float[] b) {
-    if (a.length != b.length) {
-      throw new IllegalArgumentException("vectors of " + a.length + " and " + b.length + " floats");
-    }
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      na += (double) a[i] * a[i];
-      nb += (double) b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
-  }
 }

@@ -1,8 +1,10 @@
 package io.callvec.it.support;
 
-import io.callvec.demo.CallPlayer;
+import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.serde.CallvecSerdes;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +32,10 @@ public final class ChunkFeeder implements AutoCloseable {
   private final Object gate = new Object();
   private volatile long holdBelow = Long.MAX_VALUE;
 
-  private ChunkFeeder(Map<String, Object> clientConfig, String topic, List<CallPlayer.Stream> streams, CallPlayer.Options options) {
+  private ChunkFeeder(Map<String, Object> clientConfig, String topic, List<Recording> streams, Chunker.Options options) {
     long total = 0;
-    for (CallPlayer.Stream s : streams) {
-      total += CallPlayer.chunks(s, options).size();
+    for (Recording s : streams) {
+      total += Chunker.chunks(s, options).size();
     }
     this.totalRecords = total;
     Properties p = new Properties();
@@ -58,12 +60,12 @@ public final class ChunkFeeder implements AutoCloseable {
    * {@link CallPlayer#play}'s interleaving and pacing (chunk {@code i} of every stream is due at
    * {@code i × chunkMs / speed}), plus the hold gate: the clock stops while the gate holds.
    */
-  private void play(KafkaProducer<String, AudioChunk> producer, String topic, List<CallPlayer.Stream> streams, CallPlayer.Options o)
+  private void play(KafkaProducer<String, AudioChunk> producer, String topic, List<Recording> streams, Chunker.Options o)
       throws InterruptedException {
     List<List<AudioChunk>> all = new ArrayList<>();
     int longest = 0;
-    for (CallPlayer.Stream s : streams) {
-      List<AudioChunk> c = CallPlayer.chunks(s, o);
+    for (Recording s : streams) {
+      List<AudioChunk> c = Chunker.chunks(s, o);
       all.add(c);
       longest = Math.max(longest, c.size());
     }
@@ -118,7 +120,7 @@ public final class ChunkFeeder implements AutoCloseable {
   }
 
   /** Starts playing {@code streams} into {@code topic}. */
-  public static ChunkFeeder start(Map<String, Object> clientConfig, String topic, List<CallPlayer.Stream> streams, CallPlayer.Options options) {
+  public static ChunkFeeder start(Map<String, Object> clientConfig, String topic, List<Recording> streams, Chunker.Options options) {
     ChunkFeeder f = new ChunkFeeder(clientConfig, topic, streams, options);
     f.thread.start();
     return f;

@@ -1,11 +1,13 @@
 package io.callvec.it.support;
 
 import io.callvec.audio.AudioWindow;
-import io.callvec.demo.CallPlayer;
+import io.callvec.model.Similarity;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.Chunker;
+import io.callvec.topology.chunks.Recording;
 import io.callvec.topology.internals.CallProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -94,7 +96,7 @@ public final class ExactlyOnceCheck {
    * @param expected {@link CallFixtures#expectedSegments} of {@code streams}
    * @param settings the app's settings (window, hop)
    */
-  public static Verdict check(CommittedOutput out, List<CallPlayer.Stream> streams, CallPlayer.Options options, Map<String, float[]> expected,
+  public static Verdict check(CommittedOutput out, List<Recording> streams, Chunker.Options options, Map<String, float[]> expected,
       TopologySettings settings) {
     List<String> problems = new ArrayList<>();
     int problemLimit = 30;
@@ -116,7 +118,7 @@ public final class ExactlyOnceCheck {
         note(problems, problemLimit, "unexpected segment " + key);
         continue;
       }
-      double cos = CallFixtures.cosine(direct, Vectors.fromBytes(s.getVector(), s.getDimension()));
+      double cos = Similarity.cosine(direct, Vectors.fromBytes(s.getVector(), s.getDimension()));
       if (!(cos >= MIN_COSINE)) {
         wrong++;
         note(problems, problemLimit, "segment " + key + " vector cosine " + cos + " to the model's");
@@ -155,7 +157,7 @@ public final class ExactlyOnceCheck {
     // Call embeddings: one per stream, the duration-weighted mean of its segments.
     Map<String, float[]> expectedCallVectors = new HashMap<>();
     Map<String, Integer> expectedCallSegments = new HashMap<>();
-    for (CallPlayer.Stream s : streams) {
+    for (Recording s : streams) {
       List<AudioWindow> windows = CallFixtures.windows(s, settings);
       if (windows.isEmpty()) {
         continue;
@@ -191,7 +193,7 @@ public final class ExactlyOnceCheck {
         note(problems, problemLimit, "unexpected call embedding " + key);
         continue;
       }
-      double cos = CallFixtures.cosine(mean, Vectors.fromBytes(c.getVector(), c.getDimension()));
+      double cos = Similarity.cosine(mean, Vectors.fromBytes(c.getVector(), c.getDimension()));
       if (!(cos >= MIN_COSINE) || c.getSegmentCount() != expectedCallSegments.get(key)) {
         wrongCalls++;
         note(problems, problemLimit, "call embedding " + key + ": " + c.getSegmentCount() + " segments (expected "
@@ -213,8 +215,8 @@ public final class ExactlyOnceCheck {
 
     // Dead letters: exactly one DUPLICATE per duplicated chunk, nothing else.
     int expectedDeadLetters = 0;
-    for (CallPlayer.Stream s : streams) {
-      expectedDeadLetters += CallPlayer.chunks(s, options).size() - CallPlayer.chunks(s, CallPlayer.Options.realTime()).size();
+    for (Recording s : streams) {
+      expectedDeadLetters += Chunker.chunks(s, options).size() - Chunker.chunks(s, Chunker.Options.realTime()).size();
     }
     int duplicateLetters = 0;
     for (ConsumerRecord<String, byte[]> r : out.deadLetters) {

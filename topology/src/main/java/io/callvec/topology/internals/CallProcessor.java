@@ -18,6 +18,7 @@ import io.callvec.topology.CallvecTopology;
 import io.callvec.topology.Output;
 import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.chunks.ChunkMapping;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -195,7 +196,12 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     byte[] stored = channels.get(channelKey);
     ChannelState state;
     ChannelFrontEnd frontEnd;
-    Encoding encoding = encodingOf(chunk.getEncoding());
+    Encoding encoding;
+    try {
+      encoding = ChunkMapping.frontEndEncoding(chunk.getEncoding());
+    } catch (AudioFormatException e) {
+      throw new InvalidChunkException(reasonOf(e.reason()), e.getMessage());
+    }
     try {
       if (stored == null) {
         frontEnd = ChannelFrontEnd.createPositional(encoding, chunk.getSampleRateHz(), settings.frontEnd());
@@ -215,8 +221,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       long recordTs = record.timestamp();
       BlockWriter writer = new BlockWriter(prefix, state, recordTs);
       if (payloadBytes > 0) {
-        byte[] payload = new byte[payloadBytes];
-        chunk.getPayload().duplicate().get(payload);
+        byte[] payload = ChunkMapping.payloadBytes(chunk);
         FrontEndCounters before = frontEnd.counters();
         frontEnd.accept(chunk.getSequenceNumber(), chunk.getMediaTimestampMs(), payload, writer);
         FrontEndCounters after = frontEnd.counters();
@@ -263,16 +268,6 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       super(detail);
       this.reason = reason;
     }
-  }
-
-  private static Encoding encodingOf(AudioEncoding e) throws InvalidChunkException {
-    return switch (e == null ? AudioEncoding.UNKNOWN : e) {
-      case MULAW -> Encoding.MULAW;
-      case ALAW -> Encoding.ALAW;
-      case PCM_S16LE -> Encoding.PCM_S16LE;
-      default -> throw new InvalidChunkException(DeadLetterReason.UNKNOWN_ENCODING,
-          "encoding " + e + " is not supported: expected MULAW, ALAW or PCM_S16LE");
-    };
   }
 
   private static DeadLetterReason reasonOf(AudioFormatException.Reason r) {
