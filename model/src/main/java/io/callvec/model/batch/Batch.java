@@ -9,6 +9,12 @@ final class Batch {
   final List<QueuedWindow> items;
   final long dispatchedNanos;
 
+  /**
+   * Windows of this batch already taken out of the in-flight gauge (just before their futures were
+   * completed); touched by the batch's worker thread only.
+   */
+  int released;
+
   Batch(List<QueuedWindow> items, long dispatchedNanos) {
     this.items = Collections.unmodifiableList(items);
     this.dispatchedNanos = dispatchedNanos;

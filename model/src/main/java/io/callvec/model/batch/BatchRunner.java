@@ -68,8 +68,21 @@ final class BatchRunner {
     this.abortSignal = abortSignal;
   }
 
+  private Batch current;
+
   void run(Batch batch) {
-    runGroup(batch.items);
+    current = batch;
+    try {
+      runGroup(batch.items);
+    } finally {
+      current = null;
+    }
+  }
+
+  /** Takes windows out of the in-flight gauge before their futures complete (gauge first). */
+  private void release(int windows) {
+    current.released += windows;
+    meters.inFlightWindows.addAndGet(-windows);
   }
 
   private void runGroup(List<QueuedWindow> items) {
@@ -80,6 +93,7 @@ final class BatchRunner {
       Outcome r = attempt(windows);
       if (r.vectors != null) {
         status.succeeded(windows);
+        release(items.size());
         completer.succeed(items, r.vectors);
         return;
       }
@@ -93,6 +107,7 @@ final class BatchRunner {
           PoisonWindowException poison =
               new PoisonWindowException(model, w.tag, w.window.length, r.failure);
           log.warn("batcher of model '{}': {}", model, poison.getMessage());
+          release(1);
           completer.failPoison(w, poison);
           return;
         }
@@ -121,6 +136,7 @@ final class BatchRunner {
             items.size(),
             outageAttempt,
             r.failure.toString());
+        release(items.size());
         completer.failInference(items, r.failure);
         return;
       }

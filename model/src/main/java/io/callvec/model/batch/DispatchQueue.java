@@ -190,16 +190,19 @@ final class DispatchQueue {
     }
   }
 
-  /** The batch's worker is done with it (all its futures are complete). */
+  /**
+   * The batch's worker is done with it; windows not yet released from the in-flight gauge are
+   * released now. Called by that worker only.
+   */
   void finished(Batch batch) {
     lock.lock();
     try {
-      if (inFlight.remove(batch)) {
-        meters.inFlightWindows.addAndGet(-batch.items.size());
-      }
+      inFlight.remove(batch);
     } finally {
       lock.unlock();
     }
+    meters.inFlightWindows.addAndGet(-(batch.items.size() - batch.released));
+    batch.released = batch.items.size();
   }
 
   /** Removes the queued windows tagged with {@code owner}; returns them, in submit order per lane. */

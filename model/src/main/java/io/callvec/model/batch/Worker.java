@@ -54,8 +54,8 @@ final class Worker implements Runnable {
         new WorkerDiedException(
             "batcher worker " + name + " of model '" + queue.model() + "' died: " + cause, cause);
     if (current != null) {
+      queue.finished(current); // out of the in-flight gauge before the futures fail
       failAll(current.items, failure);
-      queue.finished(current);
     }
     List<QueuedWindow> orphans = queue.workerDied();
     if (!orphans.isEmpty()) {
