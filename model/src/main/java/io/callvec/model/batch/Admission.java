@@ -3,9 +3,9 @@ package io.callvec.model.batch;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Result of {@link BatchingEngine#trySubmit(float[], WindowTag)}: the window was queued (its
- * future is available) or refused because the queue was full. A refused window is not kept by the
- * engine; the caller keeps it (e.g. durable in a state store) and submits it again when {@link
+ * Result of {@link BatchingEngine#trySubmit(float[], WindowTag)}: the window was queued (its future
+ * is available) or refused because the queue was full. A refused window is not kept by the engine;
+ * the caller keeps it (e.g. durable in a state store) and submits it again when {@link
  * BatchingEngine#remainingCapacity()} is positive.
  */
 public final class Admission {

@@ -13,11 +13,11 @@ import org.slf4j.LoggerFactory;
  * Runs a batch on one embedder and isolates failures (see "Failures" in {@link BatchingEngine}):
  *
  * <ol>
- *   <li>An <em>attempt</em> is one {@code embedBatch} call, repeated after a backoff while it
- *       fails transiently, up to {@link BatchingOptions#retryPolicy()}.
+ *   <li>An <em>attempt</em> is one {@code embedBatch} call, repeated after a backoff while it fails
+ *       transiently, up to {@link BatchingOptions#retryPolicy()}.
  *   <li>When an attempt fails, the runner asks whether the embedder serves other input: yes if it
- *       succeeded on anything since the attempt began, else it <em>probes</em> it with a
- *       known-good window ({@link ModelStatus#canary()}).
+ *       succeeded on anything since the attempt began, else it <em>probes</em> it with a known-good
+ *       window ({@link ModelStatus#canary()}).
  *   <li>If it does, the input is at fault: a group of several windows is split in two halves, each
  *       run again as above; a window that fails alone is <em>poison</em> and only its future fails
  *       ({@link PoisonWindowException}).

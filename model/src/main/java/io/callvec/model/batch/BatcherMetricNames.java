@@ -65,8 +65,8 @@ package io.callvec.model.batch;
  *       <td>callvec_batcher_rejected_windows_total</td><td>windows refused by submit</td></tr>
  * </table>
  *
- * <p>An engine removes its three gauges from the registry when its shutdown ends; counters and timers
- * stay, and a later engine with the same model name continues them.
+ * <p>An engine removes its three gauges from the registry when its shutdown ends; counters and
+ * timers stay, and a later engine with the same model name continues them.
  */
 public final class BatcherMetricNames {
   private BatcherMetricNames() {}

@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * never waits for room, or {@link #submit(float[], WindowTag, Duration)} with its own bound, keeps
  * the refused windows itself and submits them again once {@link #remainingCapacity()} is positive.
  * The engine keeps a reference to the window array until the future is complete: the caller must
- * not modify the array before then. Futures complete in any order (lanes, workers and split
- * batches finish independently), not in submit order.
+ * not modify the array before then. Futures complete in any order (lanes, workers and split batches
+ * finish independently), not in submit order.
  *
  * <p><b>Owners.</b> A window submitted with a {@link WindowTag} owner (e.g. a Streams task id) can
  * be withdrawn while still queued by {@link #cancel(String)}: its future ends cancelled and it is
@@ -85,16 +85,17 @@ import org.slf4j.LoggerFactory;
  *
  * The queue holds at most {@code queueCapacityWindows} windows (windows of running batches are not
  * counted: add {@code workers * maxBatchWindows}). When it is full, {@code submit} blocks up to
- * {@code submitTimeout}, then throws {@link QueueFullException}; {@link #trySubmit} never waits
- * for room, and {@link #submit(float[], WindowTag, Duration)} waits at most its own bound. Beyond
- * those waits, every submit variant waits only for the engine's lock, which is held for
- * bookkeeping alone (at most O(queued windows), in {@link #cancel}), never while a model runs or a
- * future completes. Memory stays bounded at about (queue capacity + workers &times; max batch)
- * &times; window length &times; 4 bytes, plus one probe window per embedder.
+ * {@code submitTimeout}, then throws {@link QueueFullException}; {@link #trySubmit} never waits for
+ * room, and {@link #submit(float[], WindowTag, Duration)} waits at most its own bound. Beyond those
+ * waits, every submit variant waits only for the engine's lock, which is held for bookkeeping alone
+ * (at most O(queued windows), in {@link #cancel}), never while a model runs or a future completes.
+ * Memory stays bounded at about (queue capacity + workers &times; max batch) &times; window length
+ * &times; 4 bytes, plus one probe window per embedder.
  *
  * <h2>Failures</h2>
  *
- * A failed batch never fails windows that the model can embed:
+ * A window the model cannot embed does not take its batch companions down with it, and a model that
+ * embeds nothing is told apart from a bad window:
  *
  * <ul>
  *   <li>Each {@code embedBatch} call that fails {@link InferenceException#isTransient()
@@ -106,7 +107,8 @@ import org.slf4j.LoggerFactory;
  *       embedded; before that, {@link BatchingOptions#canaryWindowSamples()} of silence).
  *   <li>If so, the batch is split in halves, recursively, so that only failing windows keep
  *       failing: a window that fails alone fails with a {@link PoisonWindowException} (its {@link
- *       WindowTag}, the cause); the caller dead-letters it and goes on.
+ *       WindowTag}, the cause); the caller dead-letters it and goes on. Isolating one poison window
+ *       in a batch of n costs about 3 log2(n) + 2 extra calls on that worker.
  *   <li>If not, the model is in an <em>outage</em>: the batch is run again after the backoffs of
  *       {@link BatchingOptions#outageRetryPolicy()}, then its windows fail with the embedder's
  *       {@code InferenceException}: a permanent failure (the caller should stop).
@@ -117,9 +119,9 @@ import org.slf4j.LoggerFactory;
  *
  * A worker that dies (an {@code Error} from the embedder, or a fault in the engine) fails the
  * not-yet-completed windows of its batch with {@link WorkerDiedException}; when no worker is left,
- * every queued window fails the same way and every submit throws it. Dead workers are not
- * replaced. {@link #health()} reports workers alive, queue depth, the age of the last success and
- * whether the model is in an outage, for liveness and readiness probes.
+ * every queued window fails the same way and every submit throws it. Dead workers are not replaced.
+ * {@link #health()} reports workers alive, queue depth, the age of the last success and whether the
+ * model is in an outage, for liveness and readiness probes.
  *
  * <h2>Shutdown</h2>
  *
@@ -130,8 +132,8 @@ import org.slf4j.LoggerFactory;
  * or in a running batch) fails with {@link EngineClosedException}; workers still inside {@code
  * embedBatch} are then given {@code workerJoinTimeout} to return. The engine closes its embedders
  * only when {@link BatchingOptions#ownsEmbedder()} is set, and only once all workers have stopped.
- * Its three gauges are removed from the registry at the end; counters and timers stay (a later engine
- * with the same model name continues them).
+ * Its three gauges are removed from the registry at the end; counters and timers stay (a later
+ * engine with the same model name continues them).
  *
  * <h2>Metrics</h2>
  *
@@ -150,6 +152,7 @@ public final class BatchingEngine implements AutoCloseable {
   private final Ticker ticker;
   private final BatcherMeters meters;
   private final DispatchQueue queue;
+
   /** One per distinct embedder (by identity), in the order of first appearance. */
   private final List<ModelStatus> statuses;
 
@@ -232,7 +235,8 @@ public final class BatchingEngine implements AutoCloseable {
     }
     this.model = options.modelName();
     this.ticker = options.ticker();
-    this.meters = new BatcherMeters(options.meterRegistry(), model, options.maxBatchWindows(), workerCount);
+    this.meters =
+        new BatcherMeters(options.meterRegistry(), model, options.maxBatchWindows(), workerCount);
     this.queue =
         new DispatchQueue(
             model,
@@ -258,8 +262,10 @@ public final class BatchingEngine implements AutoCloseable {
                 return s;
               });
       BatchRunner runner =
-          new BatchRunner(model, embedder, dimension, options, status, meters, completer, abortSignal);
-      Thread t = new Thread(new Worker(queue, runner, meters), "callvec-batcher-" + model + "-" + i);
+          new BatchRunner(
+              model, embedder, dimension, options, status, meters, completer, abortSignal);
+      Thread t =
+          new Thread(new Worker(queue, runner, meters), "callvec-batcher-" + model + "-" + i);
       t.setDaemon(true);
       threads.add(t);
     }
@@ -293,9 +299,9 @@ public final class BatchingEngine implements AutoCloseable {
   }
 
   /**
-   * Queues one window for embedding, waiting at most {@code maxWait} (real time) for room while
-   * the queue is full. Apart from that wait, the call waits only for the engine's lock (see
-   * "Bounds" above).
+   * Queues one window for embedding, waiting at most {@code maxWait} (real time) for room while the
+   * queue is full. Apart from that wait, the call waits only for the engine's lock (see "Bounds"
+   * above).
    *
    * @param window mono audio at {@value #SAMPLE_RATE_HZ} Hz, at least one sample; not copied: do
    *     not modify it until the future completes
@@ -478,7 +484,9 @@ public final class BatchingEngine implements AutoCloseable {
         queue.queued(),
         inFlightWindows(),
         queue.capacity(),
-        anySuccess ? Optional.of(Duration.ofNanos(Math.max(0, now - lastSuccess))) : Optional.empty(),
+        anySuccess
+            ? Optional.of(Duration.ofNanos(Math.max(0, now - lastSuccess)))
+            : Optional.empty(),
         Duration.ofNanos(Math.max(0, now - lastProgress)),
         outage,
         state != DispatchQueue.State.RUNNING);
@@ -507,8 +515,8 @@ public final class BatchingEngine implements AutoCloseable {
    *
    * @param drainTimeout time for the work to finish; {@link Duration#ZERO} fails queued and running
    *     windows at once
-   * @return true when every accepted window was completed by its batch (none failed by the
-   *     shutdown or by a dead worker) and every worker stopped
+   * @return true when every accepted window was completed by its batch (none failed by the shutdown
+   *     or by a dead worker) and every worker stopped
    * @throws IllegalStateException if called from a worker thread (e.g. a completion stage)
    */
   public boolean shutdown(Duration drainTimeout) {

@@ -396,8 +396,8 @@ public final class BatchingOptions {
      * Re-runs, with backoff, of a batch that failed while a known-good probe window failed too,
      * i.e. during a model outage (default {@link BatchingOptions#DEFAULT_OUTAGE_RETRY}). When they
      * are spent the batch's windows fail with the embedder's exception. The worker waits out the
-     * backoffs itself, so queued work waits too; each run may also use {@link #retryPolicy}.
-     * {@link RetryPolicy#none()}: fail at the first outage.
+     * backoffs itself, so queued work waits too; each run may also use {@link #retryPolicy}. {@link
+     * RetryPolicy#none()}: fail at the first outage.
      */
     public Builder outageRetryPolicy(RetryPolicy outageRetryPolicy) {
       this.outageRetryPolicy = Objects.requireNonNull(outageRetryPolicy, "outageRetryPolicy");
@@ -405,9 +405,9 @@ public final class BatchingOptions {
     }
 
     /**
-     * Length, in samples at 16 kHz, of the window of silence the engine probes the model with
-     * after a failure if it has not embedded any window yet (afterwards it probes with a copy of
-     * the first window it embedded). Set it to a length the model always accepts, e.g. the
+     * Length, in samples at 16 kHz, of the window of silence the engine probes the model with after
+     * a failure if it has not embedded any window yet (afterwards it probes with a copy of the
+     * first window it embedded). Set it to a length the model always accepts, e.g. the
      * application's normal window length. 1 to 16,000,000 (default {@value
      * BatchingOptions#DEFAULT_CANARY_WINDOW_SAMPLES}).
      */

@@ -5,10 +5,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Completes the futures of finished windows, on the worker or on the configured completion
- * executor (inline when it rejects). Counts them first, so that whoever sees a completed future
- * also sees it counted; a future already completed (failed by a shutdown, cancelled) is neither
- * counted nor changed.
+ * Completes the futures of finished windows, on the worker or on the configured completion executor
+ * (inline when it rejects). Counts them first, so that whoever sees a completed future also sees it
+ * counted; a future already completed (failed by a shutdown, cancelled) is neither counted nor
+ * changed.
  */
 final class Completer {
   private final Executor executor; // null: the calling worker

@@ -15,8 +15,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The engine's bounded queue, its dispatch policy (lanes, size and delay triggers, oldest ready
- * lane first; see {@link BatchingEngine}) and its lifecycle state. One lock guards all of it; it
- * is held only for bookkeeping (at most O(queued windows), for {@link #cancel}), never while an
+ * lane first; see {@link BatchingEngine}) and its lifecycle state. One lock guards all of it; it is
+ * held only for bookkeeping (at most O(queued windows), for {@link #cancel}), never while an
  * embedder runs or a future is completed.
  */
 final class DispatchQueue {
@@ -205,7 +205,9 @@ final class DispatchQueue {
     batch.released = batch.items.size();
   }
 
-  /** Removes the queued windows tagged with {@code owner}; returns them, in submit order per lane. */
+  /**
+   * Removes the queued windows tagged with {@code owner}; returns them, in submit order per lane.
+   */
   List<QueuedWindow> cancel(String owner) {
     Objects.requireNonNull(owner, "owner");
     List<QueuedWindow> removed = new ArrayList<>();
@@ -238,8 +240,8 @@ final class DispatchQueue {
   }
 
   /**
-   * A worker has died; returns the queued windows to fail if it was the last one (they would
-   * never run), else nothing.
+   * A worker has died; returns the queued windows to fail if it was the last one (they would never
+   * run), else nothing.
    */
   List<QueuedWindow> workerDied() {
     lock.lock();

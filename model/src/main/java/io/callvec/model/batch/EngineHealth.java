@@ -15,8 +15,8 @@ import java.util.Optional;
  * @param queueCapacityWindows bound of the queue, in windows
  * @param sinceLastSuccess time since an {@code embedBatch} call last succeeded (probes included);
  *     empty if none has yet
- * @param sinceProgress time since the last success, or since the engine started if none: with
- *     work waiting, how long nothing has been embedded
+ * @param sinceProgress time since the last success, or since the engine started if none: with work
+ *     waiting, how long nothing has been embedded
  * @param modelOutage true while the model fails known-good input too (set by a failed probe,
  *     cleared by the next success)
  * @param shutdown true once a shutdown has begun
@@ -34,8 +34,8 @@ public record EngineHealth(
     boolean shutdown) {
 
   /**
-   * Live: not shut down and every worker alive. A dead worker never comes back, so a process
-   * whose engine is not live should be restarted.
+   * Live: not shut down and every worker alive. A dead worker never comes back, so a process whose
+   * engine is not live should be restarted.
    */
   public boolean isLive() {
     return !shutdown && workersAlive == workers;

@@ -31,8 +31,7 @@ final class ModelStatus {
 
   /**
    * Records a success. The first success keeps a copy of one of its windows as the canary (the
-   * caller may reuse its arrays once its future completes, so the engine cannot keep a
-   * reference).
+   * caller may reuse its arrays once its future completes, so the engine cannot keep a reference).
    */
   void succeeded(List<float[]> windows) {
     if (canary == null && !windows.isEmpty()) {
@@ -45,8 +44,8 @@ final class ModelStatus {
   }
 
   /**
-   * A window this embedder is expected to embed: a copy of the first window it embedded, or,
-   * before any success, {@code defaultCanarySamples} samples of silence.
+   * A window this embedder is expected to embed: a copy of the first window it embedded, or, before
+   * any success, {@code defaultCanarySamples} samples of silence.
    */
   float[] canary() {
     float[] c = canary;

@@ -4,9 +4,9 @@ import io.callvec.model.InferenceException;
 
 /**
  * A poison window: it failed on its own (its batch was split until it ran alone) while the model
- * embedded other windows, so the input, not the model, is at fault. Only this window's future
- * fails with it; the caller should dead-letter the window and go on. Never transient: running it
- * again fails again. The cause is the embedder's failure of the window alone.
+ * embedded other windows, so the input, not the model, is at fault. Only this window's future fails
+ * with it; the caller should dead-letter the window and go on. Never transient: running it again
+ * fails again. The cause is the embedder's failure of the window alone.
  */
 public class PoisonWindowException extends InferenceException {
   private final String model;

@@ -1,8 +1,8 @@
 package io.callvec.model.batch;
 
 /**
- * Who submitted a window and which window it is, for {@link BatchingEngine#cancel(String)} and
- * for the {@link PoisonWindowException} of a window that fails alone. The engine never interprets
+ * Who submitted a window and which window it is, for {@link BatchingEngine#cancel(String)} and for
+ * the {@link PoisonWindowException} of a window that fails alone. The engine never interprets
  * either value; it compares owners with {@link String#equals}.
  *
  * @param owner the submitter to cancel by, e.g. a Kafka Streams task id ({@code "0_3"}); null: the

@@ -34,12 +34,11 @@
  * }</pre>
  *
  * <p><b>Kafka Streams.</b> Futures complete on a batcher thread, in any order (lanes, workers and
- * split batches finish independently), and {@code ProcessorContext.forward} may only be called
- * from the stream thread that owns the task. A processor therefore has each future add its result
- * to a concurrent completion queue of the task and drains that queue on the stream thread (in
- * {@code process} and in a short wall-clock punctuation), forwarding each result as it comes. It
- * must not block on one future per record: a stream thread would then contribute one window per
- * batch.
+ * split batches finish independently), and {@code ProcessorContext.forward} may only be called from
+ * the stream thread that owns the task. A processor therefore has each future add its result to a
+ * concurrent completion queue of the task and drains that queue on the stream thread (in {@code
+ * process} and in a short wall-clock punctuation), forwarding each result as it comes. It must not
+ * block on one future per record: a stream thread would then contribute one window per batch.
  *
  * <p>Exceptions: at submission {@link io.callvec.model.batch.QueueFullException} (backpressure;
  * {@code trySubmit} returns a refused {@link io.callvec.model.batch.Admission} instead), {@link
@@ -49,7 +48,7 @@
  * io.callvec.model.batch.PoisonWindowException} (this window fails alone: dead-letter it and go
  * on), the embedder's {@link io.callvec.model.InferenceException} (model outage after its retries:
  * stop), a {@link io.callvec.model.batch.WorkerDiedException} or an {@link
- * io.callvec.model.batch.EngineClosedException}; {@code cancel(owner)} cancels them. Meters:
- * {@link io.callvec.model.batch.BatcherMetricNames}.
+ * io.callvec.model.batch.EngineClosedException}; {@code cancel(owner)} cancels them. Meters: {@link
+ * io.callvec.model.batch.BatcherMetricNames}.
  */
 package io.callvec.model.batch;

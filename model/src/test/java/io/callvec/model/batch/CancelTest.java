@@ -50,9 +50,12 @@ class CancelTest {
         (ownerA ? aFutures : bFutures).add(f);
       }
       assertEquals(5, engine.queuedWindows());
+      int capacity = engine.options().queueCapacityWindows();
+      assertEquals(capacity - 5, engine.remainingCapacity());
 
       assertEquals(3, engine.cancel("A"));
       assertEquals(2, engine.queuedWindows());
+      assertEquals(capacity - 2, engine.remainingCapacity(), "cancelled windows free their room");
       for (CompletableFuture<float[]> f : aFutures) {
         assertTrue(f.isCancelled());
         assertThrows(CancellationException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class FailureTest {
@@ -248,7 +247,8 @@ class FailureTest {
         new BatchingEngine(
             embedder,
             pairs(registry, RetryPolicy.none())
-                .outageRetryPolicy(RetryPolicy.of(5, Duration.ofMillis(1), 1.0, Duration.ofMillis(1)))
+                .outageRetryPolicy(
+                    RetryPolicy.of(5, Duration.ofMillis(1), 1.0, Duration.ofMillis(1)))
                 .build())) {
       float[] a = window(400, 1);
       float[] b = window(400, 2);

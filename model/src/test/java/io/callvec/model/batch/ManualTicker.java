@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A {@link Ticker} that moves only when a test advances it, and counts its readings so that a
- * test can wait until the engine has looked at the clock again (instead of sleeping).
+ * A {@link Ticker} that moves only when a test advances it, and counts its readings so that a test
+ * can wait until the engine has looked at the clock again (instead of sleeping).
  */
 final class ManualTicker implements Ticker {
   private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
