@@ -23,6 +23,9 @@
  *   // engine.remainingCapacity() > 0
  * }
  *
+ * // Or let a SubmitBacklog (one per task) keep the refused keys in order and submit them from
+ * // the punctuator: backlog.submit(key, id, window) ... backlog.drain()
+ *
  * // When a task is revoked: its queued windows are never inferred.
  * engine.cancel(taskId);
  *
