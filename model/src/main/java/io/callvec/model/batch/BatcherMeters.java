@@ -24,6 +24,7 @@ final class BatcherMeters {
 
   final AtomicInteger queuedWindows = new AtomicInteger();
   final AtomicInteger inFlightWindows = new AtomicInteger();
+  final AtomicInteger workersAlive = new AtomicInteger();
 
   private final DistributionSummary batchSize;
   private final DistributionSummary batchFill;
@@ -34,12 +35,20 @@ final class BatcherMeters {
   private final Counter batchFailures;
   private final Counter windowsFailedInference;
   private final Counter windowsFailedShutdown;
+  private final Counter windowsFailedPoison;
+  private final Counter windowsFailedWorkerDied;
+  private final Counter poison;
+  private final Counter outages;
+  private final Counter splits;
+  private final Counter probes;
+  private final Counter workerDeaths;
+  private final Counter cancelled;
   private final Counter retries;
   private final Counter rejectedQueueFull;
   private final Counter rejectedClosed;
   private final Counter rejectedInterrupted;
 
-  BatcherMeters(MeterRegistry registry, String model, int maxBatchWindows) {
+  BatcherMeters(MeterRegistry registry, String model, int maxBatchWindows, int workers) {
     this.registry = registry;
     this.maxBatchWindows = maxBatchWindows;
     Tags tags = Tags.of(BatcherMetricNames.TAG_MODEL, model);
@@ -88,12 +97,47 @@ final class BatcherMeters {
             .register(registry);
     batchFailures =
         Counter.builder(BatcherMetricNames.BATCH_FAILURES)
-            .description("Batches whose windows failed (after retries)")
+            .description("Failed batch attempts (after transient retries; split halves included)")
             .baseUnit("batches")
             .tags(tags)
             .register(registry);
     windowsFailedInference = failedWindows(tags, BatcherMetricNames.REASON_INFERENCE);
     windowsFailedShutdown = failedWindows(tags, BatcherMetricNames.REASON_SHUTDOWN);
+    windowsFailedPoison = failedWindows(tags, BatcherMetricNames.REASON_POISON);
+    windowsFailedWorkerDied = failedWindows(tags, BatcherMetricNames.REASON_WORKER_DIED);
+    poison =
+        Counter.builder(BatcherMetricNames.POISON)
+            .description("Windows that failed alone while the model embedded others")
+            .baseUnit("windows")
+            .tags(tags)
+            .register(registry);
+    outages =
+        Counter.builder(BatcherMetricNames.OUTAGES)
+            .description("Failed batch attempts during which a known-good probe window failed too")
+            .baseUnit("batches")
+            .tags(tags)
+            .register(registry);
+    splits =
+        Counter.builder(BatcherMetricNames.SPLITS)
+            .description("Failed batches split in two to isolate failing windows")
+            .tags(tags)
+            .register(registry);
+    probes =
+        Counter.builder(BatcherMetricNames.PROBES)
+            .description("Known-good probe windows run after a failed batch")
+            .tags(tags)
+            .register(registry);
+    workerDeaths =
+        Counter.builder(BatcherMetricNames.WORKER_DEATHS)
+            .description("Worker threads that died")
+            .tags(tags)
+            .register(registry);
+    cancelled =
+        Counter.builder(BatcherMetricNames.CANCELLED)
+            .description("Queued windows removed by cancel(owner)")
+            .baseUnit("windows")
+            .tags(tags)
+            .register(registry);
     retries =
         Counter.builder(BatcherMetricNames.RETRIES)
             .description("Re-runs of batches after transient inference failures")
@@ -113,6 +157,13 @@ final class BatcherMeters {
         Gauge.builder(BatcherMetricNames.IN_FLIGHT, inFlightWindows, AtomicInteger::get)
             .description("Windows in batches being run (retries included)")
             .baseUnit("windows")
+            .tags(tags)
+            .strongReference(true)
+            .register(registry));
+    workersAlive.set(workers);
+    addGauge(
+        Gauge.builder(BatcherMetricNames.WORKERS_ALIVE, workersAlive, AtomicInteger::get)
+            .description("Worker threads running (a dead worker is not replaced)")
             .tags(tags)
             .strongReference(true)
             .register(registry));
@@ -158,9 +209,42 @@ final class BatcherMeters {
     audioSeconds.increment(samples / (double) BatchingEngine.SAMPLE_RATE_HZ);
   }
 
-  void batchFailed(int windowsFailed) {
+  void batchFailed() {
     batchFailures.increment();
-    windowsFailedInference.increment(windowsFailed);
+  }
+
+  void failedInference(int windowCount) {
+    windowsFailedInference.increment(windowCount);
+  }
+
+  void poison(int windowCount) {
+    poison.increment(windowCount);
+    windowsFailedPoison.increment(windowCount);
+  }
+
+  void outage() {
+    outages.increment();
+  }
+
+  void split() {
+    splits.increment();
+  }
+
+  void probe() {
+    probes.increment();
+  }
+
+  void workerDied() {
+    workerDeaths.increment();
+    workersAlive.decrementAndGet();
+  }
+
+  void failedWorkerDied(int windowCount) {
+    windowsFailedWorkerDied.increment(windowCount);
+  }
+
+  void cancelled(int windowCount) {
+    cancelled.increment(windowCount);
   }
 
   void failedByShutdown(int windowCount) {

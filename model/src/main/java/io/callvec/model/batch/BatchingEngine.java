@@ -3,22 +3,18 @@ package io.callvec.model.batch;
 import io.callvec.model.InferenceException;
 import io.callvec.model.WindowEmbedder;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +33,17 @@ import org.slf4j.LoggerFactory;
  *
  * {@link #submit(float[])} queues a window (mono, 16 kHz) and returns a {@link CompletableFuture}
  * of its vector. It never runs inference on the caller's thread; it blocks only while the queue is
- * full (backpressure). The engine keeps a reference to the window array until the future is
- * complete: the caller must not modify the array before then.
+ * full (backpressure), for at most {@code submitTimeout}. A thread that must not wait that long (a
+ * Kafka Streams thread inside a transaction) uses {@link #trySubmit(float[], WindowTag)}, which
+ * never waits for room, or {@link #submit(float[], WindowTag, Duration)} with its own bound, keeps
+ * the refused windows itself and submits them again once {@link #remainingCapacity()} is positive.
+ * The engine keeps a reference to the window array until the future is complete: the caller must
+ * not modify the array before then. Futures complete in any order (lanes, workers and split batches
+ * finish independently), not in submit order.
+ *
+ * <p><b>Owners.</b> A window submitted with a {@link WindowTag} owner (e.g. a Streams task id) can
+ * be withdrawn while still queued by {@link #cancel(String)}: its future ends cancelled and it is
+ * never inferred. Windows already in a running batch are not affected.
  *
  * <p><b>Completions.</b> By default a worker thread completes the futures of its batch as soon as
  * the batch returns, so dependent stages attached without {@code *Async} ({@code thenApply}, {@code
@@ -80,17 +85,43 @@ import org.slf4j.LoggerFactory;
  *
  * The queue holds at most {@code queueCapacityWindows} windows (windows of running batches are not
  * counted: add {@code workers * maxBatchWindows}). When it is full, {@code submit} blocks up to
- * {@code submitTimeout}, then throws {@link QueueFullException}. Memory therefore stays bounded at
- * about (queue capacity + workers &times; max batch) &times; window length &times; 4 bytes.
+ * {@code submitTimeout}, then throws {@link QueueFullException}; {@link #trySubmit} never waits for
+ * room, and {@link #submit(float[], WindowTag, Duration)} waits at most its own bound. Beyond those
+ * waits, every submit variant waits only for the engine's lock, which is held for bookkeeping alone
+ * (at most O(queued windows), in {@link #cancel}), never while a model runs or a future completes.
+ * Memory stays bounded at about (queue capacity + workers &times; max batch) &times; window length
+ * &times; 4 bytes, plus one probe window per embedder.
  *
  * <h2>Failures</h2>
  *
- * A failed batch fails exactly its own windows' futures, with the embedder's {@link
- * InferenceException} (after the configured retries when it {@link InferenceException#isTransient()
- * is transient}); a {@link RuntimeException} or {@link Error} thrown by the embedder and a
- * malformed result (wrong number of vectors, wrong vector length) fail the batch with a
- * non-transient {@code InferenceException} describing it (the thrown object as cause). The engine
- * stays usable.
+ * A window the model cannot embed does not take its batch companions down with it, and a model that
+ * embeds nothing is told apart from a bad window:
+ *
+ * <ul>
+ *   <li>Each {@code embedBatch} call that fails {@link InferenceException#isTransient()
+ *       transiently} is repeated per {@link BatchingOptions#retryPolicy()}. A {@link
+ *       RuntimeException} thrown by the embedder and a malformed result (wrong number of vectors,
+ *       wrong vector length) are non-transient {@code InferenceException}s naming the problem.
+ *   <li>When the call still fails, the engine checks whether the model serves other input: it has
+ *       succeeded since, or it embeds a known-good probe window (a copy of the first window it
+ *       embedded; before that, {@link BatchingOptions#canaryWindowSamples()} of silence).
+ *   <li>If so, the batch is split in halves, recursively, so that only failing windows keep
+ *       failing: a window that fails alone fails with a {@link PoisonWindowException} (its {@link
+ *       WindowTag}, the cause); the caller dead-letters it and goes on. Isolating one poison window
+ *       in a batch of n costs about 3 log2(n) + 2 extra calls on that worker.
+ *   <li>If not, the model is in an <em>outage</em>: the batch is run again after the backoffs of
+ *       {@link BatchingOptions#outageRetryPolicy()}, then its windows fail with the embedder's
+ *       {@code InferenceException}: a permanent failure (the caller should stop).
+ *   <li>An {@link Error} thrown by the embedder kills its worker: see Health.
+ * </ul>
+ *
+ * <h2>Health</h2>
+ *
+ * A worker that dies (an {@code Error} from the embedder, or a fault in the engine) fails the
+ * not-yet-completed windows of its batch with {@link WorkerDiedException}; when no worker is left,
+ * every queued window fails the same way and every submit throws it. Dead workers are not replaced.
+ * {@link #health()} reports workers alive, queue depth, the age of the last success and whether the
+ * model is in an outage, for liveness and readiness probes.
  *
  * <h2>Shutdown</h2>
  *
@@ -101,8 +132,8 @@ import org.slf4j.LoggerFactory;
  * or in a running batch) fails with {@link EngineClosedException}; workers still inside {@code
  * embedBatch} are then given {@code workerJoinTimeout} to return. The engine closes its embedders
  * only when {@link BatchingOptions#ownsEmbedder()} is set, and only once all workers have stopped.
- * Its two gauges are removed from the registry at the end; counters and timers stay (a later engine
- * with the same model name continues them).
+ * Its three gauges are removed from the registry at the end; counters and timers stay (a later
+ * engine with the same model name continues them).
  *
  * <h2>Metrics</h2>
  *
@@ -113,73 +144,19 @@ public final class BatchingEngine implements AutoCloseable {
   public static final int SAMPLE_RATE_HZ = 16_000;
 
   private static final Logger log = LoggerFactory.getLogger(BatchingEngine.class);
-  private static final long MAX_WAIT_NANOS = Long.MAX_VALUE / 4;
-
-  private enum State {
-    RUNNING,
-    DRAINING,
-    ABORTED,
-    TERMINATED
-  }
-
-  /** A queued window and its future; enqueuedNanos is a {@link Ticker} reading. */
-  private static final class Pending {
-    final float[] window;
-    final CompletableFuture<float[]> future;
-    final long enqueuedNanos;
-
-    Pending(float[] window, CompletableFuture<float[]> future, long enqueuedNanos) {
-      this.window = window;
-      this.future = future;
-      this.enqueuedNanos = enqueuedNanos;
-    }
-  }
-
-  /** Windows taken together from one lane. */
-  private static final class Batch {
-    final List<Pending> items;
-    final List<float[]> windows;
-    final long dispatchedNanos;
-
-    Batch(List<Pending> items, long dispatchedNanos) {
-      this.items = items;
-      List<float[]> w = new ArrayList<>(items.size());
-      for (Pending p : items) {
-        w.add(p.window);
-      }
-      this.windows = Collections.unmodifiableList(w);
-      this.dispatchedNanos = dispatchedNanos;
-    }
-  }
 
   private final List<WindowEmbedder> embedders;
   private final BatchingOptions options;
   private final String model;
-  private final boolean mixedLengths;
   private final int dimension;
-  private final int maxBatch;
-  private final int capacity;
-  private final long maxDelayNanos;
   private final Ticker ticker;
   private final BatcherMeters meters;
-  private final Executor completionExecutor;
+  private final DispatchQueue queue;
 
-  private final ReentrantLock lock = new ReentrantLock();
+  /** One per distinct embedder (by identity), in the order of first appearance. */
+  private final List<ModelStatus> statuses;
 
-  /** Signalled when a lane may have become ready, or on shutdown. */
-  private final Condition workAvailable = lock.newCondition();
-
-  /** Signalled when queued windows were removed, or on shutdown. */
-  private final Condition spaceAvailable = lock.newCondition();
-
-  /** Lane key (window length in samples, or 0 for mixed lengths) to its FIFO queue. */
-  private final Map<Integer, ArrayDeque<Pending>> lanes = new LinkedHashMap<>();
-
-  private final Set<Batch> inFlight = Collections.newSetFromMap(new IdentityHashMap<>());
-  private int queued; // guarded by lock
-  private State state = State.RUNNING; // guarded by lock
   private final CountDownLatch abortSignal = new CountDownLatch(1);
-
   private final List<Thread> workers;
   private final Object shutdownMonitor = new Object();
   private Boolean shutdownResult; // guarded by shutdownMonitor
@@ -212,7 +189,7 @@ public final class BatchingEngine implements AutoCloseable {
     }
     this.embedders = List.copyOf(embedders);
     WindowEmbedder first = this.embedders.get(0);
-    this.mixedLengths = first.acceptsMixedLengths();
+    boolean mixedLengths = first.acceptsMixedLengths();
     this.dimension = first.dimension();
     if (dimension < 1) {
       throw new IllegalArgumentException(
@@ -257,20 +234,42 @@ public final class BatchingEngine implements AutoCloseable {
               + "), or some embedders would never run");
     }
     this.model = options.modelName();
-    this.maxBatch = options.maxBatchWindows();
-    this.capacity = options.queueCapacityWindows();
-    this.maxDelayNanos = options.maxDelay().toNanos();
     this.ticker = options.ticker();
-    this.completionExecutor = options.completionExecutor().orElse(null);
-    this.meters = new BatcherMeters(options.meterRegistry(), model, maxBatch);
-
+    this.meters =
+        new BatcherMeters(options.meterRegistry(), model, options.maxBatchWindows(), workerCount);
+    this.queue =
+        new DispatchQueue(
+            model,
+            mixedLengths,
+            options.maxBatchWindows(),
+            options.queueCapacityWindows(),
+            options.maxDelay().toNanos(),
+            workerCount,
+            ticker,
+            meters);
+    Completer completer = new Completer(options.completionExecutor().orElse(null), meters);
+    Map<WindowEmbedder, ModelStatus> byEmbedder = new IdentityHashMap<>();
+    List<ModelStatus> distinct = new ArrayList<>();
     List<Thread> threads = new ArrayList<>(workerCount);
     for (int i = 0; i < workerCount; i++) {
       WindowEmbedder embedder = this.embedders.get(i % this.embedders.size());
-      Thread t = new Thread(() -> workerLoop(embedder), "callvec-batcher-" + model + "-" + i);
+      ModelStatus status =
+          byEmbedder.computeIfAbsent(
+              embedder,
+              e -> {
+                ModelStatus s = new ModelStatus(ticker, options.canaryWindowSamples());
+                distinct.add(s);
+                return s;
+              });
+      BatchRunner runner =
+          new BatchRunner(
+              model, embedder, dimension, options, status, meters, completer, abortSignal);
+      Thread t =
+          new Thread(new Worker(queue, runner, meters), "callvec-batcher-" + model + "-" + i);
       t.setDaemon(true);
       threads.add(t);
     }
+    this.statuses = List.copyOf(distinct);
     this.workers = List.copyOf(threads);
     log.info(
         "batcher for model '{}' started: {} worker(s), {} embedder(s), {}",
@@ -284,59 +283,140 @@ public final class BatchingEngine implements AutoCloseable {
   }
 
   /**
-   * Queues one window for embedding.
+   * Queues one window for embedding, untagged; see {@link #submit(float[], WindowTag, Duration)}
+   * (waits up to {@link BatchingOptions#submitTimeout()} for room).
+   */
+  public CompletableFuture<float[]> submit(float[] window) {
+    return submit(window, WindowTag.NONE, options.submitTimeout());
+  }
+
+  /**
+   * Queues one tagged window, waiting up to {@link BatchingOptions#submitTimeout()} for room; see
+   * {@link #submit(float[], WindowTag, Duration)}.
+   */
+  public CompletableFuture<float[]> submit(float[] window, WindowTag tag) {
+    return submit(window, tag, options.submitTimeout());
+  }
+
+  /**
+   * Queues one window for embedding, waiting at most {@code maxWait} (real time) for room while the
+   * queue is full. Apart from that wait, the call waits only for the engine's lock (see "Bounds"
+   * above).
    *
    * @param window mono audio at {@value #SAMPLE_RATE_HZ} Hz, at least one sample; not copied: do
    *     not modify it until the future completes
+   * @param tag owner (for {@link #cancel(String)}) and label (for failures)
+   * @param maxWait longest wait for room; {@link Duration#ZERO}: none
    * @return a future completed with the window's vector ({@link #dimension()} floats), or
-   *     exceptionally with the {@link InferenceException} of its batch, or with an {@link
-   *     EngineClosedException} if a shutdown gave up on it
-   * @throws QueueFullException if the queue stayed full for the whole submit timeout
+   *     exceptionally with a {@link PoisonWindowException} (this window fails alone), the
+   *     embedder's {@link InferenceException} (model outage), a {@link WorkerDiedException}, or an
+   *     {@link EngineClosedException} if a shutdown gave up on it; cancelled by {@link
+   *     #cancel(String)}
+   * @throws QueueFullException if the queue stayed full for {@code maxWait}
    * @throws EngineClosedException if shutdown has begun (also when it begins while this call waits)
+   * @throws WorkerDiedException if no worker is alive
    * @throws SubmitInterruptedException if the thread was interrupted while waiting for room
+   * @throws IllegalArgumentException if the window is empty or maxWait negative
+   */
+  public CompletableFuture<float[]> submit(float[] window, WindowTag tag, Duration maxWait) {
+    Objects.requireNonNull(maxWait, "maxWait");
+    if (maxWait.isNegative()) {
+      throw new IllegalArgumentException("maxWait must be >= 0, found " + maxWait);
+    }
+    QueuedWindow w = newWindow(window, tag);
+    if (!offer(w, saturatedNanos(maxWait))) {
+      meters.rejectedQueueFull();
+      throw new QueueFullException(model, queue.capacity(), maxWait);
+    }
+    return w.future;
+  }
+
+  /**
+   * Queues one window if there is room now; never waits for room (only for the engine's lock, see
+   * "Bounds" above). A refused window is not kept: the caller keeps it and submits it again later,
+   * e.g. when {@link #remainingCapacity()} is positive. Refusals are counted as {@code
+   * rejected{reason=queue_full}}.
+   *
+   * @return an accepted admission with the window's future (as {@link #submit(float[])}), or a
+   *     refused one when the queue is full
+   * @throws EngineClosedException if shutdown has begun
+   * @throws WorkerDiedException if no worker is alive
    * @throws IllegalArgumentException if the window is empty
    */
-  public CompletableFuture<float[]> submit(float[] window) {
-    Objects.requireNonNull(window, "window");
-    if (window.length == 0) {
-      throw new IllegalArgumentException("window must hold at least one sample, found 0");
+  public Admission trySubmit(float[] window, WindowTag tag) {
+    QueuedWindow w = newWindow(window, tag);
+    if (!offer(w, 0)) {
+      meters.rejectedQueueFull();
+      return Admission.queueFull();
     }
-    int laneKey = mixedLengths ? 0 : window.length;
-    CompletableFuture<float[]> future = new CompletableFuture<>();
-    long timeoutNanos = saturatedNanos(options.submitTimeout());
-    long remaining = timeoutNanos;
-    lock.lock();
+    return Admission.accepted(w.future);
+  }
+
+  /**
+   * Withdraws the queued windows of {@code owner} (those not yet in a running batch): they are
+   * never inferred and their futures end cancelled ({@link CompletableFuture#isCancelled()});
+   * dependent stages run on this thread. Windows already running complete as usual.
+   *
+   * @return how many windows were withdrawn
+   */
+  public int cancel(String owner) {
+    List<QueuedWindow> removed = queue.cancel(owner);
+    int cancelled = 0;
+    for (QueuedWindow w : removed) {
+      cancelled += w.future.isDone() ? 0 : 1;
+    }
+    meters.cancelled(cancelled);
+    for (QueuedWindow w : removed) {
+      w.future.cancel(false);
+    }
+    if (!removed.isEmpty()) {
+      log.info(
+          "batcher of model '{}': cancelled {} queued window(s) of owner {}",
+          model,
+          removed.size(),
+          owner);
+    }
+    return removed.size();
+  }
+
+  private QueuedWindow newWindow(float[] window, WindowTag tag) {
+    Objects.requireNonNull(window, "window");
+    Objects.requireNonNull(tag, "tag");
+    if (window.length == 0) {
+      throw new IllegalArgumentException(
+          "window must hold at least one sample, found 0 (" + tag + ")");
+    }
+    return new QueuedWindow(window, tag);
+  }
+
+  /** True when queued; false when the queue stayed full; throws for the other refusals. */
+  private boolean offer(QueuedWindow w, long waitNanos) {
+    DispatchQueue.Refusal refusal;
     try {
-      while (state == State.RUNNING && queued >= capacity) {
-        if (remaining <= 0) {
-          meters.rejectedQueueFull();
-          throw new QueueFullException(model, capacity, Duration.ofNanos(timeoutNanos));
-        }
-        remaining = spaceAvailable.awaitNanos(remaining);
-      }
-      if (state != State.RUNNING) {
-        meters.rejectedClosed();
-        throw new EngineClosedException(
-            "batcher of model '" + model + "' is shut down and accepts no more windows");
-      }
-      ArrayDeque<Pending> lane = lanes.computeIfAbsent(laneKey, k -> new ArrayDeque<>());
-      int before = queued;
-      lane.addLast(new Pending(window, future, ticker.nanoTime()));
-      queued++;
-      meters.queuedWindows.set(queued);
-      if (before == 0 || lane.size() >= maxBatch) {
-        workAvailable.signalAll();
-      }
+      refusal = queue.offer(w, waitNanos);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       meters.rejectedInterrupted();
       throw new SubmitInterruptedException(
           "interrupted while waiting for room in the full batcher queue of model '" + model + "'",
           e);
-    } finally {
-      lock.unlock();
     }
-    return future;
+    switch (refusal) {
+      case NONE:
+        return true;
+      case FULL:
+        return false;
+      case CLOSED:
+        meters.rejectedClosed();
+        throw new EngineClosedException(
+            "batcher of model '" + model + "' is shut down and accepts no more windows");
+      case NO_WORKERS:
+      default:
+        meters.rejectedClosed();
+        throw new WorkerDiedException(
+            "batcher of model '" + model + "' has no worker left (all died); see its error log",
+            null);
+    }
   }
 
   /** Length of every vector, in floats (the embedders' dimension). */
@@ -349,19 +429,23 @@ public final class BatchingEngine implements AutoCloseable {
     return options;
   }
 
-  /** Number of worker threads. */
+  /** Number of worker threads started. */
   public int workerCount() {
     return workers.size();
   }
 
   /** Windows queued now, not yet dispatched. */
   public int queuedWindows() {
-    lock.lock();
-    try {
-      return queued;
-    } finally {
-      lock.unlock();
-    }
+    return queue.queued();
+  }
+
+  /**
+   * Windows that {@link #trySubmit} would accept now without refusal: queue capacity minus queued
+   * windows; 0 once shut down or without workers. A capacity signal for a submitter that keeps
+   * refused windows itself (another thread may take the room first).
+   */
+  public int remainingCapacity() {
+    return queue.remainingCapacity();
   }
 
   /** Windows in batches running now. */
@@ -369,24 +453,58 @@ public final class BatchingEngine implements AutoCloseable {
     return meters.inFlightWindows.get();
   }
 
+  /** A snapshot of the engine's health (see {@link EngineHealth}). */
+  public EngineHealth health() {
+    int alive = 0;
+    for (Thread w : workers) {
+      alive += w.isAlive() ? 1 : 0;
+    }
+    long now = ticker.nanoTime();
+    boolean outage = false;
+    boolean anySuccess = false;
+    long lastSuccess = 0;
+    long lastProgress = 0;
+    for (int i = 0; i < statuses.size(); i++) {
+      ModelStatus s = statuses.get(i);
+      outage |= s.inOutage();
+      long progress = s.lastProgressNanos();
+      if (i == 0 || progress - lastProgress > 0) {
+        lastProgress = progress;
+      }
+      if (s.everSucceeded() && (!anySuccess || progress - lastSuccess > 0)) {
+        lastSuccess = progress;
+        anySuccess = true;
+      }
+    }
+    DispatchQueue.State state = queue.state();
+    return new EngineHealth(
+        model,
+        workers.size(),
+        alive,
+        queue.queued(),
+        inFlightWindows(),
+        queue.capacity(),
+        anySuccess
+            ? Optional.of(Duration.ofNanos(Math.max(0, now - lastSuccess)))
+            : Optional.empty(),
+        Duration.ofNanos(Math.max(0, now - lastProgress)),
+        outage,
+        state != DispatchQueue.State.RUNNING);
+  }
+
+  /** {@code health().isLive()}: not shut down and every worker alive. */
+  public boolean isHealthy() {
+    return health().isLive();
+  }
+
   /** True once a shutdown has begun (submit then throws {@link EngineClosedException}). */
   public boolean isShutdown() {
-    lock.lock();
-    try {
-      return state != State.RUNNING;
-    } finally {
-      lock.unlock();
-    }
+    return queue.state() != DispatchQueue.State.RUNNING;
   }
 
   /** True once a shutdown has ended. */
   public boolean isTerminated() {
-    lock.lock();
-    try {
-      return state == State.TERMINATED;
-    } finally {
-      lock.unlock();
-    }
+    return queue.state() == DispatchQueue.State.TERMINATED;
   }
 
   /**
@@ -397,8 +515,8 @@ public final class BatchingEngine implements AutoCloseable {
    *
    * @param drainTimeout time for the work to finish; {@link Duration#ZERO} fails queued and running
    *     windows at once
-   * @return true when every accepted window was completed by its batch (none failed by the
-   *     shutdown) and every worker stopped
+   * @return true when every accepted window was completed by its batch (none failed by the shutdown
+   *     or by a dead worker) and every worker stopped
    * @throws IllegalStateException if called from a worker thread (e.g. a completion stage)
    */
   public boolean shutdown(Duration drainTimeout) {
@@ -417,16 +535,7 @@ public final class BatchingEngine implements AutoCloseable {
         return shutdownResult;
       }
       long deadline = System.nanoTime() + saturatedNanos(drainTimeout);
-      lock.lock();
-      try {
-        if (state == State.RUNNING) {
-          state = State.DRAINING;
-        }
-        workAvailable.signalAll();
-        spaceAvailable.signalAll();
-      } finally {
-        lock.unlock();
-      }
+      queue.beginDrain();
       boolean interrupted = false;
       try {
         joinWorkers(deadline);
@@ -461,23 +570,19 @@ public final class BatchingEngine implements AutoCloseable {
               model);
         }
       }
-      lock.lock();
-      try {
-        state = State.TERMINATED;
-        workAvailable.signalAll();
-      } finally {
-        lock.unlock();
-      }
+      queue.terminate();
       meters.removeGauges();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
-      shutdownResult = failedByShutdown == 0 && stopped;
+      boolean workersDied = meters.workersAlive.get() < workers.size();
+      shutdownResult = failedByShutdown == 0 && stopped && !workersDied;
       log.info(
-          "batcher of model '{}' shut down: {} window(s) failed by the shutdown, workers {}",
+          "batcher of model '{}' shut down: {} window(s) failed by the shutdown, workers {}{}",
           model,
           failedByShutdown,
-          stopped ? "stopped" : "still running");
+          stopped ? "stopped" : "still running",
+          workersDied ? " (some had died)" : "");
       return shutdownResult;
     }
   }
@@ -489,287 +594,12 @@ public final class BatchingEngine implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Workers
-
-  private void workerLoop(WindowEmbedder embedder) {
-    try {
-      while (true) {
-        Batch batch = nextBatch();
-        if (batch == null) {
-          return;
-        }
-        for (Pending p : batch.items) {
-          meters.queueWait(batch.dispatchedNanos - p.enqueuedNanos);
-        }
-        meters.dispatched(batch.items.size());
-        runBatch(batch, embedder);
-      }
-    } catch (Throwable t) {
-      // runBatch catches everything an embedder throws; this is a bug in the engine itself.
-      log.error("batcher worker {} of model '{}' died", Thread.currentThread().getName(), model, t);
-    }
-  }
-
-  /** Blocks until a lane is ready and takes a batch from it; null when the worker must exit. */
-  private Batch nextBatch() {
-    lock.lock();
-    try {
-      while (true) {
-        if (state == State.ABORTED || state == State.TERMINATED) {
-          return null;
-        }
-        if (queued == 0) {
-          if (state == State.DRAINING) {
-            return null;
-          }
-          awaitQuietly(MAX_WAIT_NANOS);
-          continue;
-        }
-        long now = ticker.nanoTime();
-        boolean draining = state == State.DRAINING;
-        Map.Entry<Integer, ArrayDeque<Pending>> best = null;
-        long bestHead = 0;
-        long wait = MAX_WAIT_NANOS;
-        for (Map.Entry<Integer, ArrayDeque<Pending>> e : lanes.entrySet()) {
-          ArrayDeque<Pending> lane = e.getValue();
-          long head = lane.peekFirst().enqueuedNanos;
-          long waited = now - head;
-          if (draining || lane.size() >= maxBatch || waited >= maxDelayNanos) {
-            if (best == null || head - bestHead < 0) {
-              best = e;
-              bestHead = head;
-            }
-          } else {
-            wait = Math.min(wait, maxDelayNanos - waited);
-          }
-        }
-        if (best != null) {
-          return take(best.getKey(), best.getValue(), now);
-        }
-        awaitQuietly(wait);
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Caller holds the lock. */
-  private Batch take(int laneKey, ArrayDeque<Pending> lane, long now) {
-    int n = Math.min(maxBatch, lane.size());
-    List<Pending> items = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      items.add(lane.pollFirst());
-    }
-    if (lane.isEmpty()) {
-      lanes.remove(laneKey);
-    }
-    queued -= n;
-    meters.queuedWindows.set(queued);
-    meters.inFlightWindows.addAndGet(n);
-    Batch batch = new Batch(items, now);
-    inFlight.add(batch);
-    spaceAvailable.signalAll();
-    if (queued > 0) {
-      workAvailable.signal(); // another idle worker may take what is left
-    }
-    return batch;
-  }
-
-  /**
-   * Caller holds the lock. Workers are never interrupted by the engine; stray interrupts are
-   * ignored.
-   */
-  private void awaitQuietly(long nanos) {
-    try {
-      workAvailable.awaitNanos(nanos);
-    } catch (InterruptedException e) {
-      log.debug("batcher worker {} interrupted; ignored", Thread.currentThread().getName());
-    }
-  }
-
-  private void runBatch(Batch batch, WindowEmbedder embedder) {
-    List<float[]> windows = batch.windows;
-    int n = windows.size();
-    RetryPolicy retry = options.retryPolicy();
-    InferenceException failure;
-    int attempt = 0;
-    while (true) {
-      attempt++;
-      long t0 = ticker.nanoTime();
-      float[][] vectors;
-      try {
-        vectors = embedder.embedBatch(windows);
-      } catch (InferenceException e) {
-        meters.inference(ticker.nanoTime() - t0);
-        failure = e;
-        if (e.isTransient() && attempt < retry.maxAttempts()) {
-          Duration backoff = retry.backoffBefore(attempt + 1);
-          log.warn(
-              "batcher of model '{}': transient failure of a batch of {} windows (attempt {} of"
-                  + " {}), retrying in {} ms: {}",
-              model,
-              n,
-              attempt,
-              retry.maxAttempts(),
-              backoff.toMillis(),
-              e.getMessage());
-          if (waitBackoff(backoff)) {
-            meters.retry();
-            continue;
-          }
-        }
-        break;
-      } catch (Throwable t) {
-        meters.inference(ticker.nanoTime() - t0);
-        failure =
-            new InferenceException(
-                "embedder "
-                    + embedder.getClass().getName()
-                    + " threw "
-                    + t
-                    + " on a batch of "
-                    + n
-                    + " windows",
-                t,
-                false);
-        break;
-      }
-      meters.inference(ticker.nanoTime() - t0);
-      String problem = checkResult(embedder, vectors, n);
-      if (problem == null) {
-        finish(batch, vectors, null);
-        return;
-      }
-      failure = new InferenceException(problem, false);
-      break;
-    }
-    log.warn(
-        "batcher of model '{}': a batch of {} windows failed after {} attempt(s): {}",
-        model,
-        n,
-        attempt,
-        failure.toString());
-    finish(batch, null, failure);
-  }
-
-  /** Waits out a retry backoff; false if a shutdown gave up on in-flight work meanwhile. */
-  private boolean waitBackoff(Duration backoff) {
-    try {
-      return !abortSignal.await(saturatedNanos(backoff), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      return false;
-    }
-  }
-
-  private String checkResult(WindowEmbedder embedder, float[][] vectors, int n) {
-    String who = "embedder " + embedder.getClass().getName();
-    if (vectors == null) {
-      return who + " returned null for a batch of " + n + " windows; expected " + n + " vectors";
-    }
-    if (vectors.length != n) {
-      return who
-          + " returned "
-          + vectors.length
-          + " vectors for a batch of "
-          + n
-          + " windows; expected "
-          + n
-          + " (one per window)";
-    }
-    for (int i = 0; i < n; i++) {
-      float[] v = vectors[i];
-      int found = v == null ? -1 : v.length;
-      if (found != dimension) {
-        return who
-            + " returned "
-            + (v == null ? "null" : "a vector of " + found + " floats")
-            + " for window "
-            + i
-            + " of a batch of "
-            + n
-            + "; expected "
-            + dimension
-            + " floats (its dimension())";
-      }
-    }
-    return null;
-  }
-
-  /** Completes the batch's futures with {@code vectors}, or fails them with {@code failure}. */
-  private void finish(Batch batch, float[][] vectors, InferenceException failure) {
-    lock.lock();
-    try {
-      inFlight.remove(batch);
-    } finally {
-      lock.unlock();
-    }
-    meters.inFlightWindows.addAndGet(-batch.items.size());
-    // Meters first, so that whoever sees a completed future also sees it counted. A future failed
-    // by a shutdown between the isDone check and complete() would be counted twice (rare, and only
-    // when a drain timeout expires).
-    Runnable complete =
-        vectors != null
-            ? () -> {
-              int pending = 0;
-              long samples = 0;
-              for (Pending p : batch.items) {
-                if (!p.future.isDone()) {
-                  pending++;
-                  samples += p.window.length;
-                }
-              }
-              meters.embedded(pending, samples);
-              for (int i = 0; i < batch.items.size(); i++) {
-                batch.items.get(i).future.complete(vectors[i]);
-              }
-            }
-            : () -> {
-              int pending = 0;
-              for (Pending p : batch.items) {
-                if (!p.future.isDone()) {
-                  pending++;
-                }
-              }
-              if (pending > 0) {
-                meters.batchFailed(pending);
-              }
-              for (Pending p : batch.items) {
-                p.future.completeExceptionally(failure);
-              }
-            };
-    if (completionExecutor == null) {
-      complete.run();
-    } else {
-      try {
-        completionExecutor.execute(complete);
-      } catch (RejectedExecutionException e) {
-        complete.run();
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // Shutdown helpers
 
   /** Fails every queued and running window; returns how many futures this failed. */
   private int abortOutstanding(Duration drainTimeout) {
-    List<Pending> notDispatched = new ArrayList<>();
-    List<Batch> running;
-    lock.lock();
-    try {
-      state = State.ABORTED;
-      for (ArrayDeque<Pending> lane : lanes.values()) {
-        notDispatched.addAll(lane);
-      }
-      lanes.clear();
-      queued = 0;
-      meters.queuedWindows.set(0);
-      running = new ArrayList<>(inFlight);
-      workAvailable.signalAll();
-      spaceAvailable.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    List<Batch> running = new ArrayList<>();
+    List<QueuedWindow> notDispatched = queue.abort(running);
     EngineClosedException queuedFailure =
         new EngineClosedException(
             "batcher of model '"
@@ -785,24 +615,24 @@ public final class BatchingEngine implements AutoCloseable {
                 + drainTimeout.toMillis()
                 + " ms expired");
     int pending = 0;
-    for (Pending p : notDispatched) {
-      pending += p.future.isDone() ? 0 : 1;
+    for (QueuedWindow w : notDispatched) {
+      pending += w.future.isDone() ? 0 : 1;
     }
     for (Batch b : running) {
-      for (Pending p : b.items) {
-        pending += p.future.isDone() ? 0 : 1;
+      for (QueuedWindow w : b.items) {
+        pending += w.future.isDone() ? 0 : 1;
       }
     }
-    meters.failedByShutdown(pending); // before completing, like finish()
+    meters.failedByShutdown(pending); // before completing, like the Completer
     int failed = 0;
-    for (Pending p : notDispatched) {
-      if (p.future.completeExceptionally(queuedFailure)) {
+    for (QueuedWindow w : notDispatched) {
+      if (w.future.completeExceptionally(queuedFailure)) {
         failed++;
       }
     }
     for (Batch b : running) {
-      for (Pending p : b.items) {
-        if (p.future.completeExceptionally(runningFailure)) {
+      for (QueuedWindow w : b.items) {
+        if (w.future.completeExceptionally(runningFailure)) {
           failed++;
         }
       }
@@ -857,9 +687,9 @@ public final class BatchingEngine implements AutoCloseable {
 
   private static long saturatedNanos(Duration d) {
     try {
-      return Math.min(d.toNanos(), MAX_WAIT_NANOS);
+      return Math.min(d.toNanos(), DispatchQueue.MAX_WAIT_NANOS);
     } catch (ArithmeticException overflow) {
-      return MAX_WAIT_NANOS;
+      return DispatchQueue.MAX_WAIT_NANOS;
     }
   }
 }

@@ -24,7 +24,7 @@ import java.util.concurrent.Executor;
  *   <tr><td>{@code queueCapacityWindows}</td><td>16 &times; maxBatchWindows</td><td>bound of the
  *       queue, in windows (in-flight batches not counted)</td></tr>
  *   <tr><td>{@code workers}</td><td>0 = one per embedder</td><td>threads calling {@code
- *       embedBatch}</td></tr>
+ *       embedBatch}; workers sharing an embedder share its session and device</td></tr>
  *   <tr><td>{@code submitTimeout}</td><td>10 s</td><td>longest {@code submit} blocks on a full
  *       queue before {@link QueueFullException}; ZERO = fail at once</td></tr>
  *   <tr><td>{@code drainTimeout}</td><td>30 s</td><td>what {@link BatchingEngine#close()} gives
@@ -33,6 +33,10 @@ import java.util.concurrent.Executor;
  *       shutdown still waits for workers stuck in {@code embedBatch}</td></tr>
  *   <tr><td>{@code retryPolicy}</td><td>{@link RetryPolicy#defaults()}</td><td>retries of
  *       transient inference failures</td></tr>
+ *   <tr><td>{@code outageRetryPolicy}</td><td>{@link #DEFAULT_OUTAGE_RETRY}</td><td>re-runs of a
+ *       batch while the model fails a known-good probe too</td></tr>
+ *   <tr><td>{@code canaryWindowSamples}</td><td>16,000</td><td>length of the silent probe window
+ *       used before anything was embedded</td></tr>
  *   <tr><td>{@code meterRegistry}</td><td>a private {@link SimpleMeterRegistry}</td><td>where the
  *       {@code callvec.batcher.*} meters go</td></tr>
  *   <tr><td>{@code ticker}</td><td>{@link Ticker#SYSTEM}</td><td>time source of delays and timing
@@ -62,6 +66,16 @@ public final class BatchingOptions {
   /** Default of {@link Builder#workerJoinTimeout(Duration)}. */
   public static final Duration DEFAULT_WORKER_JOIN_TIMEOUT = Duration.ofSeconds(10);
 
+  /**
+   * Default of {@link Builder#outageRetryPolicy(RetryPolicy)}: 4 runs in all, waits of 0.5 s, 1 s
+   * and 2 s (3.5 s of waiting per batch).
+   */
+  public static final RetryPolicy DEFAULT_OUTAGE_RETRY =
+      RetryPolicy.of(4, Duration.ofMillis(500), 2.0, Duration.ofSeconds(5));
+
+  /** Default of {@link Builder#canaryWindowSamples(int)}: 1 s at 16 kHz. */
+  public static final int DEFAULT_CANARY_WINDOW_SAMPLES = 16_000;
+
   /** Upper bound of {@link Builder#maxBatchWindows(int)}. */
   public static final int MAX_BATCH_WINDOWS_LIMIT = 4096;
 
@@ -74,6 +88,8 @@ public final class BatchingOptions {
   private final Duration drainTimeout;
   private final Duration workerJoinTimeout;
   private final RetryPolicy retryPolicy;
+  private final RetryPolicy outageRetryPolicy;
+  private final int canaryWindowSamples;
   private final MeterRegistry meterRegistry;
   private final Ticker ticker;
   private final Executor completionExecutor;
@@ -92,6 +108,8 @@ public final class BatchingOptions {
     this.drainTimeout = b.drainTimeout;
     this.workerJoinTimeout = b.workerJoinTimeout;
     this.retryPolicy = b.retryPolicy;
+    this.outageRetryPolicy = b.outageRetryPolicy;
+    this.canaryWindowSamples = b.canaryWindowSamples;
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
     this.ticker = b.ticker;
     this.completionExecutor = b.completionExecutor;
@@ -122,6 +140,8 @@ public final class BatchingOptions {
     b.drainTimeout = drainTimeout;
     b.workerJoinTimeout = workerJoinTimeout;
     b.retryPolicy = retryPolicy;
+    b.outageRetryPolicy = outageRetryPolicy;
+    b.canaryWindowSamples = canaryWindowSamples;
     b.meterRegistry = meterRegistry;
     b.ticker = ticker;
     b.completionExecutor = completionExecutor;
@@ -149,7 +169,10 @@ public final class BatchingOptions {
     return queueCapacityWindows;
   }
 
-  /** Number of worker threads; 0 means one per embedder given to the engine. */
+  /**
+   * Number of worker threads; 0 means one per embedder given to the engine. Workers sharing one
+   * embedder share its session and device (see {@link Builder#workers(int)}).
+   */
   public int workers() {
     return workers;
   }
@@ -169,8 +192,19 @@ public final class BatchingOptions {
     return workerJoinTimeout;
   }
 
+  /** Retries of one embedBatch call that fails transiently. */
   public RetryPolicy retryPolicy() {
     return retryPolicy;
+  }
+
+  /** Re-runs of a batch that fails while a known-good probe window fails too (model outage). */
+  public RetryPolicy outageRetryPolicy() {
+    return outageRetryPolicy;
+  }
+
+  /** Length of the silent probe window used before the engine has embedded anything, samples. */
+  public int canaryWindowSamples() {
+    return canaryWindowSamples;
   }
 
   public MeterRegistry meterRegistry() {
@@ -211,6 +245,10 @@ public final class BatchingOptions {
         + workerJoinTimeout
         + ", retry="
         + retryPolicy
+        + ", outageRetry="
+        + outageRetryPolicy
+        + ", canaryWindowSamples="
+        + canaryWindowSamples
         + ", ownsEmbedder="
         + ownsEmbedder
         + "]";
@@ -227,6 +265,8 @@ public final class BatchingOptions {
     private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
     private Duration workerJoinTimeout = DEFAULT_WORKER_JOIN_TIMEOUT;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private RetryPolicy outageRetryPolicy = DEFAULT_OUTAGE_RETRY;
+    private int canaryWindowSamples = DEFAULT_CANARY_WINDOW_SAMPLES;
     private MeterRegistry meterRegistry;
     private Ticker ticker = Ticker.SYSTEM;
     private Executor completionExecutor;
@@ -301,9 +341,13 @@ public final class BatchingOptions {
 
     /**
      * Worker threads, each running one batch at a time (default 0: one per embedder given to the
-     * engine, i.e. one per GPU device when the app passes one embedder per device). Worker {@code
-     * i} uses embedder {@code i % embedders}. On CPU, several workers sharing one embedder run
-     * batches concurrently. 0 to 256.
+     * engine). Worker {@code i} calls embedder {@code i % embedders}. Workers do not choose
+     * devices: they run on whatever device their embedder's session was created for. With a single
+     * embedder (what the application passes today: one ONNX session on one device), all workers
+     * share that session and device and run batches on it concurrently; that helps on CPU, and on
+     * one GPU only to overlap one batch's host-side work with another's inference. To use several
+     * GPUs, create one embedder per device and pass the list to {@link
+     * BatchingEngine#BatchingEngine(java.util.List, BatchingOptions)}. 0 to 256.
      */
     public Builder workers(int workers) {
       if (workers < 0 || workers > 256) {
@@ -339,9 +383,40 @@ public final class BatchingOptions {
       return this;
     }
 
-    /** Retries of transient inference failures (default {@link RetryPolicy#defaults()}). */
+    /**
+     * Retries of one embedBatch call that fails transiently (default {@link
+     * RetryPolicy#defaults()}).
+     */
     public Builder retryPolicy(RetryPolicy retryPolicy) {
       this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * Re-runs, with backoff, of a batch that failed while a known-good probe window failed too,
+     * i.e. during a model outage (default {@link BatchingOptions#DEFAULT_OUTAGE_RETRY}). When they
+     * are spent the batch's windows fail with the embedder's exception. The worker waits out the
+     * backoffs itself, so queued work waits too; each run may also use {@link #retryPolicy}. {@link
+     * RetryPolicy#none()}: fail at the first outage.
+     */
+    public Builder outageRetryPolicy(RetryPolicy outageRetryPolicy) {
+      this.outageRetryPolicy = Objects.requireNonNull(outageRetryPolicy, "outageRetryPolicy");
+      return this;
+    }
+
+    /**
+     * Length, in samples at 16 kHz, of the window of silence the engine probes the model with after
+     * a failure if it has not embedded any window yet (afterwards it probes with a copy of the
+     * first window it embedded). Set it to a length the model always accepts, e.g. the
+     * application's normal window length. 1 to 16,000,000 (default {@value
+     * BatchingOptions#DEFAULT_CANARY_WINDOW_SAMPLES}).
+     */
+    public Builder canaryWindowSamples(int canaryWindowSamples) {
+      if (canaryWindowSamples < 1 || canaryWindowSamples > 16_000_000) {
+        throw new IllegalArgumentException(
+            "canaryWindowSamples must be in [1, 16000000], found " + canaryWindowSamples);
+      }
+      this.canaryWindowSamples = canaryWindowSamples;
       return this;
     }
 

@@ -3,9 +3,11 @@ package io.callvec.model.batch;
 import java.time.Duration;
 
 /**
- * Backpressure: {@link BatchingEngine#submit(float[])} waited the whole submit timeout for room in
- * the queue and found none. The caller should slow down (or fail its task so that it is retried
- * later); nothing of the refused window is kept by the engine.
+ * Backpressure: {@link BatchingEngine#submit(float[])} waited the whole submit timeout (or {@link
+ * BatchingEngine#submit(float[], WindowTag, java.time.Duration)} its own bound) for room in the
+ * queue and found none. The caller should keep the window and submit it later (see {@link
+ * BatchingEngine#trySubmit} and {@link SubmitBacklog}); nothing of the refused window is kept by
+ * the engine.
  */
 public class QueueFullException extends BatcherException {
   private final int queueCapacityWindows;

@@ -4,10 +4,13 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How a batch whose inference failed with a <em>transient</em> {@link
- * io.callvec.model.InferenceException} ({@code isTransient() == true}) is run again. Non-transient
- * failures, {@link RuntimeException}s thrown by the embedder and malformed results are never
- * retried: the batch's windows fail at once.
+ * How often, and after which waits, a batch is run again. As {@link BatchingOptions#retryPolicy()}
+ * it repeats one {@code embedBatch} call that failed with a <em>transient</em> {@link
+ * io.callvec.model.InferenceException} ({@code isTransient() == true}); non-transient failures,
+ * {@link RuntimeException}s thrown by the embedder and malformed results are not repeated by it but
+ * go straight to the engine's failure isolation (split, probe). As {@link
+ * BatchingOptions#outageRetryPolicy()} it re-runs a batch while the model fails a known-good probe
+ * too (see "Failures" in {@link BatchingEngine}).
  *
  * <p>Attempt {@code k} (k &ge; 2) is started after a backoff of {@code initialBackoff *
  * multiplier^(k-2)}, capped at {@code maxBackoff}. The worker that ran the batch waits out the

@@ -24,6 +24,10 @@ class BatchingOptionsTest {
     assertEquals(Duration.ofSeconds(30), o.drainTimeout());
     assertEquals(Duration.ofSeconds(10), o.workerJoinTimeout());
     assertSame(RetryPolicy.defaults(), o.retryPolicy());
+    assertEquals(4, o.outageRetryPolicy().maxAttempts());
+    assertEquals(Duration.ofMillis(500), o.outageRetryPolicy().backoffBefore(2));
+    assertEquals(Duration.ofSeconds(2), o.outageRetryPolicy().backoffBefore(4));
+    assertEquals(16_000, o.canaryWindowSamples());
     assertSame(Ticker.SYSTEM, o.ticker());
     assertTrue(o.completionExecutor().isEmpty());
     assertFalse(o.ownsEmbedder());
@@ -56,11 +60,15 @@ class BatchingOptionsTest {
             .drainTimeout(Duration.ofMillis(6))
             .workerJoinTimeout(Duration.ofMillis(7))
             .retryPolicy(RetryPolicy.none())
+            .outageRetryPolicy(RetryPolicy.of(2, Duration.ZERO, 1.0, Duration.ZERO))
+            .canaryWindowSamples(1234)
             .meterRegistry(registry)
             .ownsEmbedder(true)
             .build();
     BatchingOptions copy = o.toBuilder().build();
     assertEquals(o.toString(), copy.toString());
+    assertEquals(1234, copy.canaryWindowSamples());
+    assertEquals(2, copy.outageRetryPolicy().maxAttempts());
     assertSame(registry, copy.meterRegistry());
     assertEquals(9, copy.queueCapacityWindows());
   }
@@ -87,6 +95,12 @@ class BatchingOptionsTest {
         () -> BatchingOptions.builder().submitTimeout(Duration.ofSeconds(-1)));
     assertThrows(IllegalArgumentException.class, () -> BatchingOptions.builder().modelName(" "));
     assertThrows(NullPointerException.class, () -> BatchingOptions.builder().retryPolicy(null));
+    assertThrows(
+        NullPointerException.class, () -> BatchingOptions.builder().outageRetryPolicy(null));
+    IllegalArgumentException canary =
+        assertThrows(
+            IllegalArgumentException.class, () -> BatchingOptions.builder().canaryWindowSamples(0));
+    assertTrue(canary.getMessage().contains("found 0"), canary.getMessage());
     IllegalArgumentException tooSmall =
         assertThrows(
             IllegalArgumentException.class,

@@ -54,18 +54,28 @@ class DispatchTest {
       assertArrayEquals(ScriptedEmbedder.vectorOf(windows.get(i)), futures.get(i).get());
     }
 
-    // A fifth, lone window is not dispatched: the lane is neither full nor old enough.
+    // A fifth, lone window is not dispatched: the lane is neither full nor old enough. Proof: a
+    // younger lane that fills up is dispatched while the lone window waits (ready lanes go oldest
+    // first, so the lone one would have gone first had it been ready).
     float[] lone = window(1600, 99);
     CompletableFuture<float[]> loneFuture = engine.submit(lone);
-    Thread.sleep(300);
+    List<float[]> younger = new ArrayList<>();
+    List<CompletableFuture<float[]>> youngerFutures = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      younger.add(window(800, 200 + i));
+      youngerFutures.add(engine.submit(younger.get(i)));
+    }
+    CompletableFuture.allOf(youngerFutures.toArray(new CompletableFuture<?>[0]))
+        .get(WAIT_S, TimeUnit.SECONDS);
+    assertEquals(2, embedder.calls());
+    assertSameWindows(younger, embedder.batches().get(1));
     assertFalse(loneFuture.isDone());
-    assertEquals(1, embedder.calls());
     assertEquals(1, engine.queuedWindows());
 
     // Shutdown drains it without waiting for the delay.
     assertTrue(engine.shutdown(Duration.ofSeconds(WAIT_S)));
     assertArrayEquals(ScriptedEmbedder.vectorOf(lone), loneFuture.getNow(null));
-    assertEquals(2, embedder.calls());
+    assertEquals(3, embedder.calls());
   }
 
   @Test
@@ -84,11 +94,13 @@ class DispatchTest {
                 .build())) {
       float[] w = window(800, 1);
       CompletableFuture<float[]> f = engine.submit(w);
-      // Real time passes, the engine's clock does not: workers re-check it every 50 ms.
-      Thread.sleep(300);
+      // Real time passes, the engine's clock does not: workers re-check it every 50 ms. After three
+      // more readings the worker has decided at least twice with this clock; had it dispatched,
+      // the embedder would have been entered before the third reading (the inference timer's).
+      ticker.awaitMoreReads(3);
       assertEquals(0, embedder.calls());
       ticker.advance(Duration.ofMillis(49));
-      Thread.sleep(300);
+      ticker.awaitMoreReads(3);
       assertEquals(0, embedder.calls(), "dispatched after 49 ms of a 50 ms max delay");
       assertFalse(f.isDone());
       ticker.advance(Duration.ofMillis(1));

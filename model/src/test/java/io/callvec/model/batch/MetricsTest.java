@@ -47,8 +47,8 @@ class MetricsTest {
             .advancing(ticker, Duration.ofMillis(7)) // every call "takes" 7 ms
             .script(
                 (windows, call, self) -> {
-                  if (call == 3) {
-                    throw new InferenceException("bad input", false);
+                  if (call >= 3) {
+                    throw new InferenceException("device lost", false);
                   }
                   return null;
                 });
@@ -62,6 +62,7 @@ class MetricsTest {
                 .ticker(ticker)
                 .meterRegistry(registry)
                 .retryPolicy(RetryPolicy.none())
+                .outageRetryPolicy(RetryPolicy.none())
                 .build())) {
       // Batch 1: four 1 s windows submitted 1 ms apart; full at the fourth: waits 3, 2, 1, 0 ms.
       List<CompletableFuture<float[]>> first = new ArrayList<>();
@@ -78,7 +79,7 @@ class MetricsTest {
       CompletableFuture<float[]> lone = engine.submit(window(8_000, 10));
       ticker.advance(Duration.ofMillis(50));
       lone.get(WAIT_S, TimeUnit.SECONDS);
-      // Batch 3: four windows, failed by the embedder, no wait.
+      // Batch 3: four windows, failed by the embedder, and so is the probe: an outage, no wait.
       List<CompletableFuture<float[]>> failing = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         failing.add(engine.submit(window(16_000, 20 + i)));
@@ -101,8 +102,13 @@ class MetricsTest {
       assertEquals(6 + 50 + 0, wait.totalTime(TimeUnit.MILLISECONDS), 1e-9);
       assertEquals(50.0, wait.max(TimeUnit.MILLISECONDS), 1e-9);
       Timer inference = registry.get(BatcherMetricNames.INFERENCE).tag("model", MODEL).timer();
-      assertEquals(3, inference.count());
-      assertEquals(21.0, inference.totalTime(TimeUnit.MILLISECONDS), 1e-9);
+      assertEquals(4, inference.count()); // three batches and one probe
+      assertEquals(28.0, inference.totalTime(TimeUnit.MILLISECONDS), 1e-9);
+      assertEquals(1.0, counter(registry, BatcherMetricNames.PROBES));
+      assertEquals(1.0, counter(registry, BatcherMetricNames.OUTAGES));
+      assertEquals(0.0, counter(registry, BatcherMetricNames.POISON));
+      assertEquals(0.0, counter(registry, BatcherMetricNames.SPLITS));
+      assertEquals(1.0, gauge(registry, BatcherMetricNames.WORKERS_ALIVE));
       assertEquals(5.0, counter(registry, BatcherMetricNames.WINDOWS));
       assertEquals(4.5, counter(registry, BatcherMetricNames.AUDIO), 1e-12); // 4 x 1 s + 0.5 s
       assertEquals(1.0, counter(registry, BatcherMetricNames.BATCH_FAILURES));

@@ -101,8 +101,8 @@ class ShutdownTest {
                 .ownsEmbedder(true)
                 .workerJoinTimeout(Duration.ofMillis(100))
                 .build());
+    List<CompletableFuture<float[]>> futures = new ArrayList<>();
     try {
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
       for (int i = 0; i < 5; i++) {
         futures.add(engine.submit(window(400, i)));
         if (i == 1) {
@@ -135,9 +135,16 @@ class ShutdownTest {
     } finally {
       embedder.openGate();
     }
-    // The stuck worker's late result changes nothing.
-    Thread.sleep(50);
+    // The stuck worker's late result changes nothing, and it exits without another call.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+    while (engine.health().workersAlive() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(2);
+    }
+    assertEquals(0, engine.health().workersAlive(), "the released worker must exit");
     assertEquals(1, embedder.calls());
+    for (CompletableFuture<float[]> f : futures) {
+      assertInstanceOf(EngineClosedException.class, failureOf(f));
+    }
   }
 
   @Test
