@@ -75,6 +75,16 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
   public static final String BUNDLED_FIXTURE_RESOURCE =
       "/io/callvec/model/fixture/wav2vec2-tiny.onnx";
 
+  /**
+   * Class-path resource of the GPU-speed stand-in: the wav2vec2 architecture at the real model's
+   * width (hidden size 1024, 320-sample stride, 400-sample receptive field) with no transformer
+   * layer and 8-channel convolutions, random weights, about 0.6 MB. Its vectors are meaningless
+   * and cost almost nothing to compute, so pipeline measurements see dimension-1024 vectors
+   * without the model's cost. Built by {@code model/tools/fixture.py --bundle}.
+   */
+  public static final String STANDIN_1024_RESOURCE =
+      "/io/callvec/model/fixture/wav2vec2-standin-1024.onnx";
+
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddingModel.class);
   private static final int POOLED_BUFFERS = 16;
 
@@ -160,6 +170,11 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
     return loadResource(BUNDLED_FIXTURE_RESOURCE, options);
   }
 
+  /** The {@link #STANDIN_1024_RESOURCE GPU-speed stand-in} (dimension 1024, almost no compute). */
+  public static EmbeddingModel loadStandIn(ModelOptions options) throws ModelLoadException {
+    return loadResource(STANDIN_1024_RESOURCE, options);
+  }
+
   private interface HashSupplier {
     String get();
   }
@@ -206,15 +221,20 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
               spec.outputName(),
               spec.maskName() != null,
               created.provider(),
-              complete);
+              complete,
+              spec.layer(),
+              spec.layersComputed());
       LOG.info(
-          "loaded {} ({} @ {}) on {}: hidden {}, output '{}', {} pooling{}, {}",
+          "loaded {} ({} @ {}) on {}: hidden {}, output '{}' (layer {}, {} layers computed), {} "
+              + "pooling{}, {}",
           source.name(),
           info.modelId(),
           info.revision(),
           info.provider(),
           info.hiddenSize(),
           info.outputName(),
+          info.layer() < 0 ? "unknown" : info.layer(),
+          info.layersComputed() < 0 ? "unknown" : info.layersComputed(),
           info.pooling().name().toLowerCase(Locale.ROOT),
           info.l2Normalized() ? " + L2" : "",
           info.attentionMask()
