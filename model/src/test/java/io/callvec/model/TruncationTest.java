@@ -82,6 +82,30 @@ class TruncationTest {
   }
 
   @Test
+  void onePassServesSeveralLayers() throws Exception {
+    List<float[]> windows = List.of(Fixtures.signal(3, 16_000), Fixtures.signal(4, 9_000));
+    try (EmbeddingModel both = EmbeddingModel.load(Fixtures.model(Fixtures.MASK), cpu());
+        EmbeddingModel layer1 =
+            EmbeddingModel.load(Fixtures.model(Fixtures.MASK), cpu().toBuilder().layer(1).build())) {
+      assertEquals(List.of("last_hidden_state", "hidden_states_1"), both.outputNames());
+      float[][][] v = both.embedBatchOutputs(windows, List.of("hidden_states_1", "last_hidden_state"));
+      assertEquals(2, v.length);
+      float[][] want1 = layer1.embedBatch(windows);
+      float[][] wantLast = both.embedBatch(windows);
+      for (int w = 0; w < windows.size(); w++) {
+        assertEquals(32, v[0][w].length);
+        assertTrue(Fixtures.maxAbsDiff(v[0][w], want1[w]) <= 1e-6 * Fixtures.maxAbs(want1[w]));
+        assertTrue(Fixtures.maxAbsDiff(v[1][w], wantLast[w]) <= 1e-6 * Fixtures.maxAbs(wantLast[w]));
+        assertNotEquals(0.0, Fixtures.maxAbsDiff(v[0][w], v[1][w]));
+      }
+      assertThrows(IllegalArgumentException.class,
+          () -> both.embedBatchOutputs(windows, List.of("hidden_states_7")));
+      assertThrows(IllegalArgumentException.class,
+          () -> both.embedBatchOutputs(windows, List.of("hidden_states_1", "hidden_states_1")));
+    }
+  }
+
+  @Test
   void truncateToolCutsAnExportToItsHiddenState() throws Exception {
     PythonTool.require("onnx", "python3-onnx");
     Path out = tmp.resolve("cut.onnx");
