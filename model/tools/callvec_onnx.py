@@ -46,6 +46,13 @@ KEYS = (
     "exporter",                 # tool and library versions
     "content_sha256",           # see module docstring
 )
+# Optional keys (absent = not applicable), written after KEYS when given.
+OPTIONAL_KEYS = (
+    "truncated_after_layer",    # K: the graph computes transformer layers 1..K only (of
+                                # num_hidden_layers, the checkpoint's count); outputs are
+                                # hidden_states_<k> for k <= K, no last_hidden_state unless K = L
+    "source_content_sha256",    # truncate.py: content_sha256 of the export it was cut from
+)
 
 
 def hidden_state_name(layer):
@@ -90,15 +97,16 @@ def write_metadata(model, values):
     """Writes callvec.* metadata into the onnx ModelProto ``model`` (replacing any present).
 
     ``values`` maps every key of KEYS except metadata_version and content_sha256 to a value
-    (bool -> "true"/"false", lists -> comma separated, numbers -> str).
+    (bool -> "true"/"false", lists -> comma separated, numbers -> str), and optionally keys of
+    OPTIONAL_KEYS.
     """
     missing = [k for k in KEYS if k not in ("metadata_version", "content_sha256") and k not in values]
-    unknown = [k for k in values if k not in KEYS]
+    unknown = [k for k in values if k not in KEYS and k not in OPTIONAL_KEYS]
     if missing or unknown:
         raise ValueError("metadata: missing keys %s, unknown keys %s" % (missing, unknown))
     digest = content_sha256(model)
     entries = dict(values, metadata_version=METADATA_VERSION, content_sha256=digest)
-    for key in KEYS:
+    for key in KEYS + tuple(k for k in OPTIONAL_KEYS if k in entries):
         value = entries[key]
         if isinstance(value, bool):
             value = "true" if value else "false"
@@ -132,6 +140,9 @@ def _verify(path):
     actual = content_sha256(model)
     for key in KEYS:
         print("%-24s %s" % (key, meta.get(key, "<missing>")))
+    for key in OPTIONAL_KEYS:
+        if key in meta:
+            print("%-24s %s" % (key, meta[key]))
     if stored != actual:
         print("content_sha256 MISMATCH: stored %s, recomputed %s" % (stored, actual))
         return 1

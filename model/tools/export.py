@@ -7,7 +7,14 @@ Run it on a machine with PyPI access (callvec's build does not need it):
                                                   # + onnxruntime for the built-in check
   python3 model/tools/export.py --out models/wav2vec2-large-robust.onnx \
       [--model facebook/wav2vec2-large-robust] [--revision main] \
-      [--attention-mask] [--fp16] [--hidden-layers 12,18]
+      [--attention-mask] [--fp16] [--hidden-layers 12,18] [--truncate-after 12]
+
+--truncate-after K exports an encoder cut after transformer layer K: it computes layers 1..K only
+and outputs hidden_states_<k> for the --hidden-layers k <= K (K alone by default), no
+last_hidden_state. Layer numbering is Hugging Face's hidden_states (hidden_states_0: the
+transformer's input; k < L: after layer k, before a stable-layer-norm model's final layer norm).
+An existing export with a hidden_states_K output can also be cut afterwards, without PyTorch:
+model/tools/truncate.py.
 
 The graph and metadata follow callvec_onnx.py (input ``input_values`` float32 [batch, samples],
 optional ``attention_mask`` int64 [batch, samples], output ``last_hidden_state`` float32
@@ -39,15 +46,32 @@ MAX_PROTO_BYTES = 2 ** 31 - 1
 class Encoder(torch.nn.Module):
     """last_hidden_state (+ hidden_states[k] for k in layers) of a Hugging Face encoder."""
 
-    def __init__(self, model, with_mask, layers):
+    def __init__(self, model, with_mask, layers, truncated=False):
         super().__init__()
         self.model, self.with_mask, self.layers = model, with_mask, tuple(layers)
+        self.truncated = truncated
 
     def forward(self, input_values, attention_mask=None):
         out = self.model(input_values, attention_mask=attention_mask,
                          output_hidden_states=bool(self.layers), return_dict=True)
         extra = [out.hidden_states[k] for k in self.layers]
+        if self.truncated:
+            return tuple(extra) if len(extra) > 1 else extra[0]
         return (out.last_hidden_state, *extra) if extra else out.last_hidden_state
+
+
+def truncate_encoder(model, k):
+    """Keeps transformer layers 1..k of a Hugging Face wav2vec2/HuBERT/WavLM model, in place.
+
+    A stable-layer-norm encoder (do_stable_layer_norm, e.g. wav2vec2-large-robust) applies its
+    final layer norm after the last layer, also to hidden_states[-1]; hidden_states[k] of the uncut
+    model is taken before it, so the norm is replaced by the identity. Other encoders normalise
+    before the first layer and need no change.
+    """
+    model.encoder.layers = model.encoder.layers[:k]
+    if getattr(model.config, "do_stable_layer_norm", False):
+        model.encoder.layer_norm = torch.nn.Identity()
+    model.config.num_hidden_layers = k
 
 
 def parse_args():
@@ -60,6 +84,9 @@ def parse_args():
     ap.add_argument("--fp16", action="store_true", help="float16 weights (inputs/outputs stay float32)")
     ap.add_argument("--hidden-layers", default="",
                     help="comma-separated k: also output hidden_states_<k> (Hugging Face numbering)")
+    ap.add_argument("--truncate-after", type=int,
+                    help="K: compute transformer layers 1..K only; outputs hidden_states_<k> for "
+                         "the --hidden-layers k <= K (default K alone), no last_hidden_state")
     return ap.parse_args()
 
 
@@ -85,17 +112,28 @@ def main():
                  "--attention-mask; callvec then batches only windows of equal length." % args.model)
     if any(not 0 <= k <= config.num_hidden_layers for k in layers):
         sys.exit("--hidden-layers must be in 0..%d" % config.num_hidden_layers)
+    num_layers = config.num_hidden_layers
+    cut = args.truncate_after
+    optional = {}
+    if cut is not None:
+        if not 0 <= cut < num_layers:
+            sys.exit("--truncate-after must be in 0..%d (%d = the whole model)"
+                     % (num_layers - 1, num_layers))
+        layers = [k for k in layers if k <= cut] or [cut]
+        truncate_encoder(model, cut)
+        optional["truncated_after_layer"] = cut
     stride, receptive = co.conv_geometry(config.conv_kernel, config.conv_stride)
 
     inputs = [co.INPUT_VALUES] + ([co.ATTENTION_MASK] if args.attention_mask else [])
-    outputs = [co.LAST_HIDDEN_STATE] + [co.hidden_state_name(k) for k in layers]
+    outputs = ([] if cut is not None else [co.LAST_HIDDEN_STATE]) + [co.hidden_state_name(k)
+                                                                      for k in layers]
     axes = {name: {0: "batch", 1: "samples"} for name in inputs}
     axes.update({name: {0: "batch", 1: "frames"} for name in outputs})
     x = torch.randn(2, 16000)
     mask = torch.ones(2, 16000, dtype=torch.int64)
     mask[1, 12000:] = 0
     sample = (x, mask) if args.attention_mask else (x,)
-    wrapper = Encoder(model, args.attention_mask, layers).eval()
+    wrapper = Encoder(model, args.attention_mask, layers, truncated=cut is not None).eval()
     kwargs = dict(input_names=inputs, output_names=outputs, dynamic_axes=axes,
                   opset_version=co.OPSET, do_constant_folding=True)
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
@@ -110,12 +148,13 @@ def main():
         from onnxconverter_common import float16
         proto = float16.convert_float_to_float16(proto, keep_io_types=True)
     co.write_metadata(proto, {
+        **optional,
         "model_id": args.model,
         "revision": revision,
         "sampling_rate_hz": extractor.sampling_rate,
         "do_normalize": bool(getattr(extractor, "do_normalize", True)),
         "hidden_size": config.hidden_size,
-        "num_hidden_layers": config.num_hidden_layers,
+        "num_hidden_layers": num_layers,  # the checkpoint's count, also when truncated
         "frame_stride_samples": stride,
         "receptive_field_samples": receptive,
         "feat_extract_norm": norm,

@@ -7,8 +7,17 @@ python3-torch, python3-torchaudio and python3-onnx; no PyPI, no Hugging Face).
       A tiny wav2vec2-large-robust-shaped encoder with random weights (two ONNX variants: without
       and with an attention_mask input), golden inputs and PyTorch reference outputs, and small
       malformed models for the loader's error tests. Deterministic: rerunning reproduces the files.
+      With --bundle, the folder also receives the GPU-speed stand-in (see STANDIN_FILE): the
+      architecture at hidden size 1024 with no transformer layer and 8-channel convolutions,
+      about 0.6 MB, so that pipeline measurements run at the real model's vector width while
+      the model itself costs almost nothing; its PyTorch goldens go to --out/golden/standin.*.
+      The fixture folder also gets wav2vec2-tiny-cut1.onnx: the encoder cut after transformer
+      layer 1 (computes layer 1 only; its one output is hidden_states_1).
   /usr/bin/python3 model/tools/fixture.py --size large [--out models/wav2vec2-large-robust-random.onnx]
-      The full large-robust architecture (315M parameters, random weights, 1.26 GB) for benchmarks.
+      [--hidden-layers 12] [--truncate-after K]
+      The full large-robust architecture (315M parameters, random weights, 1.26 GB) for benchmarks;
+      --hidden-layers adds outputs hidden_states_<k>; --truncate-after K exports only layers 1..K
+      with the outputs hidden_states_<k> for the --hidden-layers k <= K (default: K alone).
   /usr/bin/python3 model/tools/fixture.py --compare-onnx A.onnx B.onnx
       Exit 0 when two models have the same graph, the same weights (within 1e-6) and the same
       metadata apart from exporter versions and content hash.
@@ -18,6 +27,13 @@ wav2vec2): a 7-layer convolutional feature extractor with bias and a layer norm 
 feature projection, a 128-wide grouped positional convolution, pre-layer-norm transformer layers
 and a final layer norm. The ONNX graph has exactly the names, axes and metadata of export.py.
 The embeddings of these random models are meaningless: they exist to test the runtime.
+
+Layer numbering is Hugging Face's ``hidden_states``: hidden_states_0 is the transformer's input
+(feature projection + positional convolution), hidden_states_k for 1 <= k < L the output of
+transformer layer k (before the final layer norm), and hidden_states_L, as in Hugging Face's
+stable-layer-norm encoder, the final layer norm's output, i.e. last_hidden_state. torchaudio's
+``extract_features(x)[0][k - 1]`` is the output of layer k without the final layer norm: equal to
+hidden_states_k for k < L.
 """
 
 import argparse
@@ -41,6 +57,10 @@ LARGE_MODEL_ID = "callvec/wav2vec2-large-robust-random"
 NO_MASK_FILE = "wav2vec2-tiny.onnx"
 MASK_FILE = "wav2vec2-tiny-mask.onnx"
 MASK_EXTRA_LAYERS = (1,)  # the mask variant also outputs hidden_states_1
+CUT_FILE = "wav2vec2-tiny-cut1.onnx"  # the mask variant cut after transformer layer 1
+CUT_LAYER = 1
+STANDIN_MODEL_ID = "callvec/wav2vec2-standin-1024"
+STANDIN_FILE = "wav2vec2-standin-1024.onnx"
 KERNELS = (10, 3, 3, 3, 3, 2, 2)
 STRIDES = (5, 2, 2, 2, 2, 2, 2)
 STRIDE, RECEPTIVE = co.conv_geometry(KERNELS, STRIDES)  # 320, 400 samples
@@ -48,9 +68,13 @@ STRIDE, RECEPTIVE = co.conv_geometry(KERNELS, STRIDES)  # 320, 400 samples
 
 def architecture(size):
     """torchaudio.models.wav2vec2_model arguments; "large" is facebook/wav2vec2-large-robust."""
-    conv_dim, embed, layers, heads, ffn = {
-        "tiny": (32, 32, 2, 4, 128),
-        "large": (512, 1024, 24, 16, 4096),
+    conv_dim, embed, layers, heads, ffn, pos_groups = {
+        "tiny": (32, 32, 2, 4, 128, 16),
+        "large": (512, 1024, 24, 16, 4096, 16),
+        # GPU-speed stand-in: the real model's width (1024) and geometry, almost no compute: 8
+        # conv channels, no transformer layer, a depthwise positional convolution (groups =
+        # channels: 1024 x 128 weights instead of 1024 x 64 x 128, which would be 33 MB).
+        "standin": (8, 1024, 0, 16, 64, 1024),
     }[size]
     return dict(
         extractor_mode="layer_norm",
@@ -59,7 +83,7 @@ def architecture(size):
         encoder_embed_dim=embed,
         encoder_projection_dropout=0.0,
         encoder_pos_conv_kernel=128,
-        encoder_pos_conv_groups=16,
+        encoder_pos_conv_groups=pos_groups,
         encoder_num_layers=layers,
         encoder_num_heads=heads,
         encoder_attention_dropout=0.0,
@@ -91,15 +115,31 @@ class ExportedEncoder(torch.nn.Module):
     With ``with_mask`` it takes attention_mask [batch, samples] (1 = real sample) like Hugging
     Face: valid frames come from the conv arithmetic, padded frames are zeroed before the
     positional convolution and masked out of attention, so a window's valid frames do not depend
-    on the padding. ``hidden_layers``: extra outputs hidden_states_<k>.
+    on the padding. ``hidden_layers``: extra outputs hidden_states_<k> (Hugging Face numbering,
+    see the module docstring). ``truncate_after`` K: run transformer layers 1..K only and output
+    just hidden_states_<k> for the hidden_layers k <= K (K itself when none is given); no
+    last_hidden_state unless K is the last layer.
     """
 
-    def __init__(self, model, with_mask, hidden_layers=()):
+    def __init__(self, model, with_mask, hidden_layers=(), truncate_after=None):
         super().__init__()
         self.model = model
         self.with_mask = with_mask
-        self.hidden_layers = tuple(sorted(hidden_layers))
+        n = len(model.encoder.transformer.layers)
+        if truncate_after is not None:
+            if not 0 <= truncate_after <= n:
+                raise ValueError("truncate_after must be in 0..%d, got %d" % (n, truncate_after))
+            hidden_layers = [k for k in hidden_layers if k <= truncate_after] or [truncate_after]
+        if any(not 0 <= k <= n for k in hidden_layers):
+            raise ValueError("hidden layers must be in 0..%d, got %s" % (n, hidden_layers))
+        self.hidden_layers = tuple(sorted(set(hidden_layers)))
+        self.truncate_after = truncate_after
+        self.num_layers = n
         assert not model.encoder.transformer.layer_norm_first  # i.e. final layer norm at the end
+
+    def output_names(self):
+        names = [co.hidden_state_name(k) for k in self.hidden_layers]
+        return names if self.truncate_after is not None else [co.LAST_HIDDEN_STATE] + names
 
     def forward(self, input_values, attention_mask=None):
         lengths = attention_mask.sum(dim=-1) if self.with_mask else None
@@ -114,18 +154,25 @@ class ExportedEncoder(torch.nn.Module):
         transformer = self.model.encoder.transformer
         x = transformer._preprocess(x)  # + positional conv (dropout is off in eval)
         extra = [x] if 0 in self.hidden_layers else []
-        for k, layer in enumerate(transformer.layers, start=1):
+        last = self.num_layers if self.truncate_after is None else self.truncate_after
+        for k, layer in enumerate(transformer.layers[:last], start=1):
             x = layer(x, bias)
-            if k in self.hidden_layers:
+            if k in self.hidden_layers and k < self.num_layers:
                 extra.append(x)
+        if last < self.num_layers:  # truncated before the final layer norm
+            return tuple(extra) if len(extra) > 1 else extra[0]
         x = transformer.layer_norm(x)
+        if self.num_layers in self.hidden_layers:  # Hugging Face: hidden_states[L] is normed
+            extra.append(x)
+        if self.truncate_after is not None:
+            return tuple(extra) if len(extra) > 1 else extra[0]
         return (x, *extra) if extra else x
 
 
-def export(model, path_or_buffer, with_mask, hidden_layers=()):
+def export(model, path_or_buffer, with_mask, hidden_layers=(), truncate_after=None):
     """torch.onnx.export with callvec's names and dynamic axes; returns the output names."""
-    wrapper = ExportedEncoder(model, with_mask, hidden_layers).eval()
-    outputs = [co.LAST_HIDDEN_STATE] + [co.hidden_state_name(k) for k in sorted(hidden_layers)]
+    wrapper = ExportedEncoder(model, with_mask, hidden_layers, truncate_after).eval()
+    outputs = wrapper.output_names()
     inputs = [co.INPUT_VALUES] + ([co.ATTENTION_MASK] if with_mask else [])
     x = torch.zeros(2, 16000)
     args = (x,)
@@ -145,13 +192,16 @@ def export(model, path_or_buffer, with_mask, hidden_layers=()):
     return inputs, outputs
 
 
-def export_with_metadata(model, path, size, model_id, with_mask, hidden_layers=()):
+def export_with_metadata(model, path, size, model_id, with_mask, hidden_layers=(),
+                         truncate_after=None):
     buffer = io.BytesIO()
-    inputs, outputs = export(model, buffer, with_mask, hidden_layers)
+    inputs, outputs = export(model, buffer, with_mask, hidden_layers, truncate_after)
     proto = onnx.load_from_string(buffer.getvalue())
     del buffer
     arch = architecture(size)
+    optional = {} if truncate_after is None else {"truncated_after_layer": truncate_after}
     co.write_metadata(proto, {
+        **optional,
         "model_id": model_id,
         "revision": "seed-%d" % SEED,
         "sampling_rate_hz": co.SAMPLING_RATE_HZ,
@@ -249,7 +299,18 @@ def pooled(frames):
     return mean, np.concatenate([mean, std])
 
 
-def write_goldens(out, windows, refs, hidden):
+def standin_references(windows):
+    """PyTorch float64 mean-pooled last_hidden_state of the stand-in, per window alone."""
+    ref = build("standin").double()
+    out = []
+    with torch.no_grad():
+        for _, w in windows:
+            lhs, _ = ref(torch.from_numpy(normalize(w))[None, :])
+            out.append(pooled(lhs[0].numpy())[0])
+    return out
+
+
+def write_goldens(out, windows, refs, hidden, standin_pooled):
     golden = os.path.join(out, "golden")
     os.makedirs(golden, exist_ok=True)
     lines = [
@@ -258,9 +319,17 @@ def write_goldens(out, windows, refs, hidden):
         "# <window>.input: raw samples at 16 kHz [samples]; .normalized: (x-mean)/sqrt(var+1e-7);",
         "# .last_hidden_state, .hidden_states_1: [frames, hidden] from PyTorch float64 on the window",
         "# alone; .pooled_mean: [hidden]; .pooled_mean_std: [2*hidden] (population std);",
-        "# .hidden_states_1.pooled_mean: [hidden].",
+        "# .hidden_states_1.pooled_mean: [hidden]. hidden_states_1 is torchaudio's",
+        "# extract_features layer 1 (= Hugging Face hidden_states[1]); the cut model computes layer 1",
+        "# only. .standin.pooled_mean: [standin_hidden_size], the stand-in's mean-pooled",
+        "# last_hidden_state (PyTorch float64).",
         "format=callvec-fixture-1",
         "models=%s,%s" % (NO_MASK_FILE, MASK_FILE),
+        "cut_model=%s" % CUT_FILE,
+        "cut_layer=%d" % CUT_LAYER,
+        "standin_model=%s" % STANDIN_FILE,
+        "standin_model_id=%s" % STANDIN_MODEL_ID,
+        "standin_hidden_size=%d" % architecture("standin")["encoder_embed_dim"],
         "model_id=%s" % TINY_MODEL_ID,
         "sampling_rate_hz=%d" % co.SAMPLING_RATE_HZ,
         "hidden_size=%d" % hidden,
@@ -274,7 +343,8 @@ def write_goldens(out, windows, refs, hidden):
         hs1_mean, _ = pooled(r["hidden_states_1"])
         for kind, arr in (("input", w), ("normalized", normalize(w)), ("last_hidden_state", lhs),
                           ("hidden_states_1", r["hidden_states_1"]), ("pooled_mean", mean),
-                          ("pooled_mean_std", mean_std), ("hidden_states_1.pooled_mean", hs1_mean)):
+                          ("pooled_mean_std", mean_std), ("hidden_states_1.pooled_mean", hs1_mean),
+                          ("standin.pooled_mean", standin_pooled[i])):
             write_f32(os.path.join(golden, "%s.%s.f32" % (name, kind)), arr)
         lines += ["window.%d.name=%s" % (i, name), "window.%d.samples=%d" % (i, len(w)),
                   "window.%d.frames=%d" % (i, lhs.shape[0])]
@@ -377,7 +447,12 @@ def main():
     ap.add_argument("--size", choices=("tiny", "large"), default="tiny")
     ap.add_argument("--out", help="tiny: fixture folder; large: .onnx file "
                                   "(default models/wav2vec2-large-robust-random.onnx)")
-    ap.add_argument("--bundle", help="tiny: also copy the no-mask model into this folder")
+    ap.add_argument("--bundle", help="tiny: also copy the no-mask model into this folder and write "
+                                     "the stand-in %s there" % STANDIN_FILE)
+    ap.add_argument("--hidden-layers", default="",
+                    help="large: comma-separated k, extra outputs hidden_states_<k>")
+    ap.add_argument("--truncate-after", type=int,
+                    help="large: compute transformer layers 1..K only (outputs hidden_states_<k>)")
     ap.add_argument("--compare-onnx", nargs=2, metavar=("A", "B"))
     args = ap.parse_args()
     if args.compare_onnx:
@@ -388,10 +463,12 @@ def main():
     if args.size == "large":
         out = args.out or os.path.join("models", "wav2vec2-large-robust-random.onnx")
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        layers = sorted({int(k) for k in args.hidden_layers.split(",") if k.strip()})
         model = build("large")
         params = sum(p.numel() for p in model.parameters())
         print("building %s: %d parameters, exporting (about a minute) ..." % (out, params))
-        export_with_metadata(model, out, "large", LARGE_MODEL_ID, with_mask=False)
+        export_with_metadata(model, out, "large", LARGE_MODEL_ID, False, layers,
+                             args.truncate_after)
         print("wrote %s (%d bytes)" % (out, os.path.getsize(out)))
         return 0
 
@@ -405,13 +482,18 @@ def main():
     export_with_metadata(model, os.path.join(args.out, NO_MASK_FILE), "tiny", TINY_MODEL_ID, False)
     export_with_metadata(model, os.path.join(args.out, MASK_FILE), "tiny", TINY_MODEL_ID, True,
                          MASK_EXTRA_LAYERS)
-    write_goldens(args.out, windows, refs, architecture("tiny")["encoder_embed_dim"])
+    export_with_metadata(model, os.path.join(args.out, CUT_FILE), "tiny", TINY_MODEL_ID, True,
+                         truncate_after=CUT_LAYER)
+    write_goldens(args.out, windows, refs, architecture("tiny")["encoder_embed_dim"],
+                  standin_references(windows))
     write_bad_models(args.out)
     if args.bundle:
         os.makedirs(args.bundle, exist_ok=True)
         with open(os.path.join(args.out, NO_MASK_FILE), "rb") as src, \
                 open(os.path.join(args.bundle, NO_MASK_FILE), "wb") as dst:
             dst.write(src.read())
+        export_with_metadata(build("standin"), os.path.join(args.bundle, STANDIN_FILE), "standin",
+                             STANDIN_MODEL_ID, False)
     print("wrote fixtures to %s" % args.out)
     return 0
 

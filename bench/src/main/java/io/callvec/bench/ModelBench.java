@@ -43,6 +43,11 @@ import java.util.Random;
  *
  * <p>Last line: {@code RESULT scenario=model xrt_bare=<n> xrt_runtime=<n> ratio=<n>} for batch 4
  * x 5 s windows.
+ *
+ * <p>{@code --layers}: 24 vs 12 transformer layers and fetching only hidden_states_12 from the
+ * uncut export, plus Silero VAD's cost against the model's ({@link LayerBench}); models {@code
+ * --uncut PATH} and {@code --cut PATH} (defaults {@value LayerBench#UNCUT}, {@value
+ * LayerBench#CUT}), cells default 1x5,4x5.
  */
 public final class ModelBench {
   private static final String DEFAULT_MODEL = "models/wav2vec2-large-robust-random.onnx";
@@ -56,7 +61,6 @@ public final class ModelBench {
 
   public static void main(String[] args) throws Exception {
     Map<String, String> opts = parse(args);
-    Path model = resolveModel(opts.get("--model"));
     int threads = Integer.parseInt(opts.getOrDefault("--threads",
         String.valueOf(Runtime.getRuntime().availableProcessors())));
     int reps = Integer.parseInt(opts.getOrDefault("--reps", "3"));
@@ -65,6 +69,20 @@ public final class ModelBench {
     if (reps < 1 || threads < 1) {
       usage("--reps and --threads must be >= 1");
     }
+    if (opts.containsKey("--layers")) {
+      List<int[]> layerCells = new ArrayList<>();
+      for (String spec : opts.getOrDefault("--cells", "1x5,4x5").split(",")) {
+        String[] bs = spec.trim().split("x");
+        if (bs.length != 2) {
+          usage("--cells expects BATCHxSECONDS,... e.g. 1x5,4x5; got " + spec);
+        }
+        layerCells.add(new int[] {Integer.parseInt(bs[0]), Integer.parseInt(bs[1])});
+      }
+      LayerBench.run(resolve(opts.get("--uncut"), LayerBench.UNCUT),
+          resolve(opts.get("--cut"), LayerBench.CUT), threads, reps, provider, layerCells);
+      return;
+    }
+    Path model = resolveModel(opts.get("--model"));
 
     List<Cell> cells = new ArrayList<>();
     if (opts.containsKey("--cells")) {
@@ -225,7 +243,7 @@ public final class ModelBench {
   }
 
   /** CPU time of the whole process (all threads, ONNX Runtime's native ones included), in ns. */
-  private static long processCpuNanos() {
+  static long processCpuNanos() {
     java.lang.management.OperatingSystemMXBean os =
         java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     return os instanceof com.sun.management.OperatingSystemMXBean
@@ -233,7 +251,7 @@ public final class ModelBench {
         : -1;
   }
 
-  private static double median(double[] v) {
+  static double median(double[] v) {
     double[] s = v.clone();
     java.util.Arrays.sort(s);
     int m = s.length / 2;
@@ -318,6 +336,20 @@ public final class ModelBench {
     return w;
   }
 
+  /** {@code given}, or {@code dflt} searched from the current folder upwards (as is if absent). */
+  private static Path resolve(String given, String dflt) {
+    if (given != null) {
+      return Path.of(given);
+    }
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      Path p = dir.resolve(dflt);
+      if (Files.isRegularFile(p)) {
+        return p;
+      }
+    }
+    return Path.of(dflt);
+  }
+
   private static Path resolveModel(String given) {
     if (given != null) {
       Path p = Path.of(given);
@@ -352,6 +384,7 @@ public final class ModelBench {
       String a = args[i];
       switch (a) {
         case "--full":
+        case "--layers":
           m.put(a, "true");
           break;
         case "--model":
@@ -359,6 +392,8 @@ public final class ModelBench {
         case "--reps":
         case "--provider":
         case "--cells":
+        case "--uncut":
+        case "--cut":
           if (i + 1 >= args.length) {
             usage(a + " needs a value");
           }
@@ -380,7 +415,9 @@ public final class ModelBench {
       System.err.println("model bench: " + error);
     }
     System.err.println("usage: bench/run model [--model PATH] [--threads N] [--reps N] "
-        + "[--provider cpu|auto|cuda[:n]|tensorrt] [--full | --cells BxS,...]");
+        + "[--provider cpu|auto|cuda[:n]|tensorrt] [--full | --cells BxS,...]\n"
+        + "       bench/run model --layers [--uncut PATH] [--cut PATH] [--threads N] [--reps N] "
+        + "[--cells BxS,...]   (24 vs 12 layers, fetch-only hidden_states_12, Silero VAD cost)");
     System.exit(error == null ? 0 : 2);
   }
 }

@@ -75,6 +75,16 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
   public static final String BUNDLED_FIXTURE_RESOURCE =
       "/io/callvec/model/fixture/wav2vec2-tiny.onnx";
 
+  /**
+   * Class-path resource of the GPU-speed stand-in: the wav2vec2 architecture at the real model's
+   * width (hidden size 1024, 320-sample stride, 400-sample receptive field) with no transformer
+   * layer and 8-channel convolutions, random weights, about 0.6 MB. Its vectors are meaningless
+   * and cost almost nothing to compute, so pipeline measurements see dimension-1024 vectors
+   * without the model's cost. Built by {@code model/tools/fixture.py --bundle}.
+   */
+  public static final String STANDIN_1024_RESOURCE =
+      "/io/callvec/model/fixture/wav2vec2-standin-1024.onnx";
+
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddingModel.class);
   private static final int POOLED_BUFFERS = 16;
 
@@ -160,6 +170,11 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
     return loadResource(BUNDLED_FIXTURE_RESOURCE, options);
   }
 
+  /** The {@link #STANDIN_1024_RESOURCE GPU-speed stand-in} (dimension 1024, almost no compute). */
+  public static EmbeddingModel loadStandIn(ModelOptions options) throws ModelLoadException {
+    return loadResource(STANDIN_1024_RESOURCE, options);
+  }
+
   private interface HashSupplier {
     String get();
   }
@@ -206,15 +221,20 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
               spec.outputName(),
               spec.maskName() != null,
               created.provider(),
-              complete);
+              complete,
+              spec.layer(),
+              spec.layersComputed());
       LOG.info(
-          "loaded {} ({} @ {}) on {}: hidden {}, output '{}', {} pooling{}, {}",
+          "loaded {} ({} @ {}) on {}: hidden {}, output '{}' (layer {}, {} layers computed), {} "
+              + "pooling{}, {}",
           source.name(),
           info.modelId(),
           info.revision(),
           info.provider(),
           info.hiddenSize(),
           info.outputName(),
+          info.layer() < 0 ? "unknown" : info.layer(),
+          info.layersComputed() < 0 ? "unknown" : info.layersComputed(),
           info.pooling().name().toLowerCase(Locale.ROOT),
           info.l2Normalized() ? " + L2" : "",
           info.attentionMask()
@@ -323,11 +343,63 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
     int hidden = spec.hiddenSize();
     run(
         windows,
-        (index, frames, offset, valid) ->
+        (output, index, frames, offset, valid) ->
             out[index] =
                 Pooler.pool(frames, offset, valid, hidden, options.pooling(),
                     options.l2Normalize()));
     return out;
+  }
+
+  /**
+   * One model run, several outputs: the pooled vectors of each of {@code outputs} (e.g. {@code
+   * hidden_states_6} and {@code hidden_states_12} of a model exported or cut with both), pooled
+   * as {@link #embedBatch} pools its output. Costs one run, not one per output.
+   *
+   * @param outputs distinct graph outputs of the same width as the pooled one (see {@link
+   *     #outputNames()}), e.g. {@code ModelOptions.HIDDEN_STATES_PREFIX + 6}
+   * @return {@code [output][window][dimension]}
+   * @throws IllegalArgumentException for an unknown or repeated output, or one of another width,
+   *     and as {@link #embedBatch}
+   */
+  public float[][][] embedBatchOutputs(List<float[]> windows, List<String> outputs)
+      throws InferenceException {
+    Objects.requireNonNull(outputs, "outputs");
+    if (outputs.isEmpty() || new java.util.HashSet<>(outputs).size() != outputs.size()) {
+      throw new IllegalArgumentException("expected distinct output names, got " + outputs);
+    }
+    int hidden = spec.hiddenSize();
+    for (String name : outputs) {
+      if (!spec.outputNames().contains(name)) {
+        throw new IllegalArgumentException(
+            "unknown output '" + name + "'; the model has " + spec.outputNames());
+      }
+    }
+    try {
+      for (Map.Entry<String, ai.onnxruntime.NodeInfo> e : session.getOutputInfo().entrySet()) {
+        long[] shape = ((ai.onnxruntime.TensorInfo) e.getValue().getInfo()).getShape();
+        if (outputs.contains(e.getKey()) && shape.length == 3 && shape[2] > 0
+            && shape[2] != hidden) {
+          throw new IllegalArgumentException("output '" + e.getKey() + "' has " + shape[2]
+              + " floats per frame, the pooled output '" + spec.outputName() + "' " + hidden);
+        }
+      }
+    } catch (OrtException e) {
+      throw new InferenceException("cannot read the model's outputs: " + e.getMessage(), e, false);
+    }
+    float[][][] out = new float[outputs.size()][windows.size()][];
+    run(
+        windows,
+        List.copyOf(outputs),
+        (output, index, frames, offset, valid) ->
+            out[output][index] =
+                Pooler.pool(frames, offset, valid, hidden, options.pooling(),
+                    options.l2Normalize()));
+    return out;
+  }
+
+  /** Every output of the graph, e.g. {@code [hidden_states_6, hidden_states_12]} for a cut model. */
+  public List<String> outputNames() {
+    return spec.outputNames();
   }
 
   /** {@code embedBatch(List.of(window))[0]}. */
@@ -345,7 +417,7 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
     int hidden = spec.hiddenSize();
     run(
         windows,
-        (index, frames, offset, valid) -> {
+        (output, index, frames, offset, valid) -> {
           float[][] f = new float[valid][hidden];
           for (int t = 0; t < valid; t++) {
             frames.get(offset + t * hidden, f[t], 0, hidden);
@@ -421,12 +493,18 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** Receives one window's valid frames inside the batch output buffer. */
+  /** Receives one window's valid frames of one output inside the batch output buffer. */
   private interface FrameSink {
-    void accept(int windowIndex, FloatBuffer frames, int offsetFloats, int validFrames);
+    void accept(
+        int outputIndex, int windowIndex, FloatBuffer frames, int offsetFloats, int validFrames);
   }
 
   private void run(List<float[]> windows, FrameSink sink) throws InferenceException {
+    run(windows, List.of(spec.outputName()), sink);
+  }
+
+  private void run(List<float[]> windows, List<String> outputs, FrameSink sink)
+      throws InferenceException {
     Objects.requireNonNull(windows, "windows");
     if (windows.isEmpty()) {
       throw new IllegalArgumentException("expected at least one window, got an empty batch");
@@ -460,14 +538,14 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
       if (sameLength || spec.maskName() != null) {
         int[] all = new int[windows.size()];
         Arrays.setAll(all, i -> i);
-        runGroup(windows, all, sink);
+        runGroup(windows, all, outputs, sink);
       } else {
         Map<Integer, List<Integer>> byLength = new LinkedHashMap<>();
         for (int i = 0; i < windows.size(); i++) {
           byLength.computeIfAbsent(windows.get(i).length, k -> new ArrayList<>()).add(i);
         }
         for (List<Integer> group : byLength.values()) {
-          runGroup(windows, group.stream().mapToInt(Integer::intValue).toArray(), sink);
+          runGroup(windows, group.stream().mapToInt(Integer::intValue).toArray(), outputs, sink);
         }
       }
     } finally {
@@ -476,7 +554,7 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
   }
 
   /** One ONNX Runtime call on windows[idx...], zero-padded to the longest when masked. */
-  private void runGroup(List<float[]> windows, int[] idx, FrameSink sink)
+  private void runGroup(List<float[]> windows, int[] idx, List<String> outputs, FrameSink sink)
       throws InferenceException {
     int n = idx.length;
     int len = 0;
@@ -488,10 +566,14 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
     boolean masked = spec.maskName() != null;
     ByteBuffer inBytes = null;
     ByteBuffer maskBytes = null;
-    ByteBuffer outBytes = null;
+    ByteBuffer[] outBytes = new ByteBuffer[outputs.size()];
     try {
       inBytes = buffers.acquire(4L * n * len);
-      outBytes = buffers.acquire(4L * n * frames * hidden);
+      FloatBuffer[] out = new FloatBuffer[outputs.size()];
+      for (int o = 0; o < out.length; o++) {
+        outBytes[o] = buffers.acquire(4L * n * frames * hidden);
+        out[o] = outBytes[o].asFloatBuffer();
+      }
       FloatBuffer in = inBytes.asFloatBuffer();
       LongBuffer mask = null;
       if (masked) {
@@ -511,16 +593,21 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
           }
         }
       }
-      FloatBuffer out = outBytes.asFloatBuffer();
       long[] inShape = {n, len};
+      List<OnnxTensor> pinned = new ArrayList<>(out.length);
       try (OnnxTensor tIn = OnnxTensor.createTensor(env, in, inShape);
-          OnnxTensor tMask = masked ? OnnxTensor.createTensor(env, mask, inShape) : null;
-          OnnxTensor tOut = OnnxTensor.createTensor(env, out, new long[] {n, frames, hidden})) {
+          OnnxTensor tMask = masked ? OnnxTensor.createTensor(env, mask, inShape) : null) {
         Map<String, OnnxTensor> feed =
             masked ? Map.of(spec.inputName(), tIn, spec.maskName(), tMask)
                 : Map.of(spec.inputName(), tIn);
-        try (OrtSession.Result ignored = session.run(feed, Map.of(spec.outputName(), tOut))) {
-          // the output was written into `out`
+        Map<String, OnnxTensor> fetch = new LinkedHashMap<>();
+        for (int o = 0; o < out.length; o++) {
+          OnnxTensor t = OnnxTensor.createTensor(env, out[o], new long[] {n, frames, hidden});
+          pinned.add(t);
+          fetch.put(outputs.get(o), t);
+        }
+        try (OrtSession.Result ignored = session.run(feed, fetch)) {
+          // the outputs were written into `out`
         }
       } catch (OrtException e) {
         throw new InferenceException(
@@ -534,15 +621,23 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
                 + e.getMessage(),
             e,
             isTransient(e));
+      } finally {
+        for (OnnxTensor t : pinned) {
+          t.close();
+        }
       }
-      for (int row = 0; row < n; row++) {
-        sink.accept(
-            idx[row], out, row * frames * hidden, spec.framesFor(windows.get(idx[row]).length));
+      for (int o = 0; o < out.length; o++) {
+        for (int row = 0; row < n; row++) {
+          sink.accept(o, idx[row], out[o], row * frames * hidden,
+              spec.framesFor(windows.get(idx[row]).length));
+        }
       }
     } finally {
       buffers.release(inBytes);
       buffers.release(maskBytes);
-      buffers.release(outBytes);
+      for (ByteBuffer b : outBytes) {
+        buffers.release(b);
+      }
     }
   }
 

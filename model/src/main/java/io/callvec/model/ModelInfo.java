@@ -23,6 +23,11 @@ package io.callvec.model;
  * @param attentionMask whether the graph takes an attention mask (mixed lengths share a run)
  * @param provider the execution provider the session runs on, e.g. {@code cpu} or {@code cuda:0}
  * @param metadataComplete false when callvec metadata was missing and defaults were used
+ * @param layer the encoder layer whose output is pooled, Hugging Face {@code hidden_states}
+ *     numbering ({@code hidden_states_<k>} = k; {@code last_hidden_state} = the model's layer
+ *     count L); -1 when unknown (a model without {@code callvec.num_hidden_layers})
+ * @param layersComputed transformer layers the graph computes per run: K for a model cut after
+ *     layer K ({@code callvec.truncated_after_layer}), else L; -1 when unknown
  */
 public record ModelInfo(
     String modelId,
@@ -40,7 +45,9 @@ public record ModelInfo(
     String outputName,
     boolean attentionMask,
     String provider,
-    boolean metadataComplete) {
+    boolean metadataComplete,
+    int layer,
+    int layersComputed) {
 
   /** Valid output frames of a window of {@code samples}: floor((samples - receptive) / stride) + 1. */
   public int framesFor(int samples) {

@@ -3,17 +3,27 @@ package io.callvec.model;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Immutable options of an {@link EmbeddingModel}. Build with {@link #builder()}; {@link
  * #defaults()} is: provider {@code auto}, ONNX Runtime's default intra-op thread count, {@link
- * Pooling#MEAN}, no L2 normalisation, output {@code last_hidden_state}, input normalisation as
- * the model's metadata says.
+ * Pooling#MEAN}, no L2 normalisation, output {@code last_hidden_state} (or, for a model cut after
+ * layer K that has no {@code last_hidden_state}, its deepest {@code hidden_states_<k>}), input
+ * normalisation as the model's metadata says.
+ *
+ * <p><b>Layers</b> use Hugging Face's {@code hidden_states} numbering: {@link Builder#layer(int)
+ * layer(k)} pools the output {@code hidden_states_<k>} (k = 0: the transformer's input; 1 &le; k
+ * &lt; L: transformer layer k before the final layer norm; k = L: {@code last_hidden_state}, which
+ * is used when the graph has no {@code hidden_states_L}).
  */
 public final class ModelOptions {
 
   /** The output pooled by default. */
   public static final String DEFAULT_OUTPUT = "last_hidden_state";
+
+  /** Outputs {@code hidden_states_<k>} carry the hidden state after encoder layer k. */
+  public static final String HIDDEN_STATES_PREFIX = "hidden_states_";
 
   private static final ModelOptions DEFAULTS = new Builder().build();
 
@@ -22,6 +32,8 @@ public final class ModelOptions {
   private final Pooling pooling;
   private final boolean l2Normalize;
   private final String outputName;
+  private final boolean outputExplicit;
+  private final Integer layer;
   private final Boolean normalizeInput;
   private final boolean tensorRtFp16;
   private final Path tensorRtEngineCacheDir;
@@ -32,6 +44,8 @@ public final class ModelOptions {
     this.pooling = b.pooling;
     this.l2Normalize = b.l2Normalize;
     this.outputName = b.outputName;
+    this.outputExplicit = b.outputExplicit;
+    this.layer = b.layer;
     this.normalizeInput = b.normalizeInput;
     this.tensorRtFp16 = b.tensorRtFp16;
     this.tensorRtEngineCacheDir = b.tensorRtEngineCacheDir;
@@ -53,6 +67,8 @@ public final class ModelOptions {
     b.pooling = pooling;
     b.l2Normalize = l2Normalize;
     b.outputName = outputName;
+    b.outputExplicit = outputExplicit;
+    b.layer = layer;
     b.normalizeInput = normalizeInput;
     b.tensorRtFp16 = tensorRtFp16;
     b.tensorRtEngineCacheDir = tensorRtEngineCacheDir;
@@ -80,6 +96,20 @@ public final class ModelOptions {
   /** The model output that is pooled ({@code last_hidden_state} or e.g. {@code hidden_states_12}). */
   public String outputName() {
     return outputName;
+  }
+
+  /**
+   * Whether {@link #outputName()} was chosen ({@link Builder#outputName} or {@link Builder#layer}).
+   * When false, a model without {@code last_hidden_state} pools its deepest {@code
+   * hidden_states_<k>} instead (a truncated export).
+   */
+  public boolean outputExplicit() {
+    return outputExplicit;
+  }
+
+  /** The layer chosen with {@link Builder#layer(int)} (Hugging Face numbering), if any. */
+  public OptionalInt layer() {
+    return layer == null ? OptionalInt.empty() : OptionalInt.of(layer);
   }
 
   /**
@@ -112,6 +142,7 @@ public final class ModelOptions {
         + l2Normalize
         + ", output="
         + outputName
+        + (layer != null ? " (layer " + layer + ")" : outputExplicit ? "" : " (default)")
         + ", normalizeInput="
         + (normalizeInput == null ? "metadata" : normalizeInput)
         + (provider.kind() == ExecutionProvider.Kind.TENSORRT
@@ -127,6 +158,8 @@ public final class ModelOptions {
     private Pooling pooling = Pooling.MEAN;
     private boolean l2Normalize = false;
     private String outputName = DEFAULT_OUTPUT;
+    private boolean outputExplicit = false;
+    private Integer layer = null;
     private Boolean normalizeInput = null;
     private boolean tensorRtFp16 = false;
     private Path tensorRtEngineCacheDir = null;
@@ -168,6 +201,25 @@ public final class ModelOptions {
         throw new IllegalArgumentException("outputName must not be blank");
       }
       this.outputName = outputName;
+      this.outputExplicit = true;
+      this.layer = null;
+      return this;
+    }
+
+    /**
+     * Pools the output of encoder layer {@code k} (Hugging Face {@code hidden_states} numbering):
+     * the output {@code hidden_states_<k>}, or {@code last_hidden_state} when k is the model's
+     * last layer and the graph has no {@code hidden_states_<k>}.
+     *
+     * @param k layer index, >= 0
+     */
+    public Builder layer(int k) {
+      if (k < 0) {
+        throw new IllegalArgumentException("layer must be >= 0 (Hugging Face numbering), got " + k);
+      }
+      this.outputName = HIDDEN_STATES_PREFIX + k;
+      this.outputExplicit = true;
+      this.layer = k;
       return this;
     }
 

@@ -72,21 +72,15 @@ public final class ModelInspector {
       maskName = ATTENTION_MASK;
     }
 
-    String outputName = options.outputName();
+    Map<String, String> meta = session.getMetadata().getCustomMetadata();
+    int numLayers = optionalIntKey(source, meta, "num_hidden_layers");
+    int truncatedAfter = optionalIntKey(source, meta, "truncated_after_layer");
+    String outputName = resolveOutput(source, options, outputs, numLayers);
     NodeInfo out = outputs.get(outputName);
-    if (out == null) {
-      throw new ModelLoadException(
-          source
-              + ": expected a float32 output '"
-              + outputName
-              + "' [batch, frames, hidden], found outputs "
-              + describe(outputs));
-    }
     checkTensor(source, "output", out, OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, 3,
         "float32 [batch, frames, hidden]");
     long graphHidden = ((TensorInfo) out.getInfo()).getShape()[2];
 
-    Map<String, String> meta = session.getMetadata().getCustomMetadata();
     List<String> missing = new ArrayList<>();
     int sampleRate = intKey(source, meta, "sampling_rate_hz", SAMPLE_RATE_HZ, missing);
     if (sampleRate != SAMPLE_RATE_HZ) {
@@ -144,7 +138,89 @@ public final class ModelInspector {
         modelId,
         revision,
         hash,
-        List.copyOf(missing));
+        List.copyOf(missing),
+        layerOf(outputName, numLayers),
+        truncatedAfter >= 0 ? truncatedAfter : numLayers);
+  }
+
+  /**
+   * The output to pool: the one the options name; for {@code layer(L)} on a graph without {@code
+   * hidden_states_L}, {@code last_hidden_state} (Hugging Face: hidden_states[L] is the final
+   * layer norm's output); by default, when the graph has no {@code last_hidden_state} (a model cut
+   * after layer K), its deepest {@code hidden_states_<k>}.
+   */
+  private static String resolveOutput(
+      String source, ModelOptions options, Map<String, NodeInfo> outputs, int numLayers)
+      throws ModelLoadException {
+    String wanted = options.outputName();
+    if (outputs.containsKey(wanted)) {
+      return wanted;
+    }
+    if (options.layer().isPresent() && options.layer().getAsInt() == numLayers
+        && outputs.containsKey(ModelOptions.DEFAULT_OUTPUT)) {
+      return ModelOptions.DEFAULT_OUTPUT;
+    }
+    if (!options.outputExplicit()) {
+      String deepest = null;
+      int deepestLayer = -1;
+      for (String name : outputs.keySet()) {
+        int k = layerOf(name, -1);
+        if (name.startsWith(ModelOptions.HIDDEN_STATES_PREFIX) && k > deepestLayer) {
+          deepest = name;
+          deepestLayer = k;
+        }
+      }
+      if (deepest != null) {
+        return deepest;
+      }
+    }
+    String hint = options.layer().isPresent()
+        ? " (layer " + options.layer().getAsInt() + " was not exported: export it with "
+            + "model/tools/export.py --hidden-layers, or cut a model after it with "
+            + "model/tools/truncate.py)"
+        : "";
+    throw new ModelLoadException(
+        source
+            + ": expected a float32 output '"
+            + wanted
+            + "' [batch, frames, hidden], found outputs "
+            + describe(outputs)
+            + hint);
+  }
+
+  /** k of {@code hidden_states_<k>}, {@code numLayers} for last_hidden_state, else -1. */
+  private static int layerOf(String outputName, int numLayers) {
+    if (outputName.equals(ModelOptions.DEFAULT_OUTPUT)) {
+      return numLayers;
+    }
+    if (outputName.startsWith(ModelOptions.HIDDEN_STATES_PREFIX)) {
+      try {
+        return Integer.parseInt(outputName.substring(ModelOptions.HIDDEN_STATES_PREFIX.length()));
+      } catch (NumberFormatException e) {
+        return -1;
+      }
+    }
+    return -1;
+  }
+
+  /** An optional non-negative integer key; -1 when absent. */
+  private static int optionalIntKey(String source, Map<String, String> meta, String key)
+      throws ModelLoadException {
+    String v = meta.get(PREFIX + key);
+    if (v == null) {
+      return -1;
+    }
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ModelLoadException(
+        source + ": metadata " + PREFIX + key + " must be a non-negative integer, found '" + v
+            + "'");
   }
 
   private static void checkTensor(

@@ -19,6 +19,10 @@ import java.util.List;
  * @param contentSha256 the metadata's content hash, or null when absent (the loader then hashes the
  *     file bytes)
  * @param missingMetadata callvec.* keys that were absent and replaced by defaults
+ * @param layer Hugging Face {@code hidden_states} index of the pooled output ({@code
+ *     last_hidden_state} = the model's layer count), or -1 when unknown (no layer count metadata)
+ * @param layersComputed transformer layers the graph runs ({@code callvec.truncated_after_layer},
+ *     else {@code callvec.num_hidden_layers}), or -1 when unknown
  */
 public record ModelSpec(
     String inputName,
@@ -33,7 +37,9 @@ public record ModelSpec(
     String modelId,
     String revision,
     String contentSha256,
-    List<String> missingMetadata) {
+    List<String> missingMetadata,
+    int layer,
+    int layersComputed) {
 
   /** Output frames for a window of {@code samples}: floor((samples - receptive) / stride) + 1. */
   public int framesFor(int samples) {
@@ -56,6 +62,8 @@ public record ModelSpec(
         modelId,
         revision,
         contentSha256,
-        missingMetadata);
+        missingMetadata,
+        layer,
+        layersComputed);
   }
 }

@@ -108,7 +108,7 @@ class InternalsTest {
   @Test
   void modelSpecFrameArithmetic() {
     ModelSpec s = new ModelSpec("input_values", null, "last_hidden_state", java.util.List.of(),
-        32, 320, 400, 16000, true, "m", "r", null, java.util.List.of());
+        32, 320, 400, 16000, true, "m", "r", null, java.util.List.of(), 2, 2);
     assertEquals(0, s.framesFor(399));
     assertEquals(1, s.framesFor(400));
     assertEquals(1, s.framesFor(719));
