@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real Schema Registry on this machine: Apicurio Registry 2.6 (in-memory storage, Confluent API
+ * A real Schema Registry on this machine: Apicurio Registry 2.6 (H2 storage in a data folder, Confluent API
  * under {@value #CCOMPAT_PATH}) as a child JVM on a free loopback port, for {@code demo --serde
  * confluent}, the integration tests and {@code ops/registry/start-local.sh}.
  *
@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
  * {@code target/apicurio/} of the module that needs it; nothing is downloaded at run time. {@link
  * #locateHome()} says where it is looked for.
  *
- * <p>Limits: in-memory storage, so a {@link #stop()} + {@link #restart()} forgets every schema
- * (ids restart at 1; the port stays). Start-up takes about 6 s on a quiet machine, up to {@link
+ * <p>Storage: Apicurio's H2 database in a file under a data folder (a temporary one, deleted by
+ * {@link #close()}, unless {@link #start(Path, int, Path)} names one), so that {@link #stop()} +
+ * {@link #restart()} keeps every schema and id, as a production registry does; the port stays.
+ * Start-up takes about 6 s on a quiet machine, up to {@link
  * #READY_TIMEOUT} on a loaded one. {@link #close()} kills the child (and a JVM shutdown hook kills
  * it if the JVM exits first).
  */
@@ -62,13 +64,17 @@ public final class LocalSchemaRegistry implements AutoCloseable {
   private final Path home;
   private final int port;
   private final Path logFile;
+  private final Path dataDir;
+  private final boolean ownsDataDir;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final Thread shutdownHook;
   private Process process;
 
-  private LocalSchemaRegistry(Path home, int port) throws IOException {
+  private LocalSchemaRegistry(Path home, int port, Path dataDir) throws IOException {
     this.home = home;
     this.port = port;
+    this.ownsDataDir = dataDir == null;
+    this.dataDir = dataDir == null ? Files.createTempDirectory("callvec-apicurio-data-") : Files.createDirectories(dataDir);
     this.logFile = Files.createTempFile("callvec-apicurio-", ".log");
     this.shutdownHook = new Thread(this::kill, "callvec-apicurio-kill");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -76,15 +82,17 @@ public final class LocalSchemaRegistry implements AutoCloseable {
 
   /** Starts a registry from {@link #locateHome()} on a free port and waits until it answers. */
   public static LocalSchemaRegistry start() {
-    return start(locateHome(), 0);
+    return start(locateHome(), 0, null);
   }
 
   /**
    * Starts a registry from {@code home} on {@code port} (0: a free port) and waits until it answers.
    *
+   * @param dataDir where the registry's database lives (kept on close), or null for a temporary
+   *     folder deleted on close
    * @throws LocalKafkaException if it does not start or answer within {@link #READY_TIMEOUT}
    */
-  public static LocalSchemaRegistry start(Path home, int port) {
+  public static LocalSchemaRegistry start(Path home, int port, Path dataDir) {
     Path jar = home.resolve(RUNNER_JAR);
     if (!Files.isRegularFile(jar)) {
       throw new LocalKafkaException("Apicurio Registry not found: " + jar + " does not exist. It is unpacked by the build "
@@ -92,7 +100,7 @@ public final class LocalSchemaRegistry implements AutoCloseable {
     }
     LocalSchemaRegistry r;
     try {
-      r = new LocalSchemaRegistry(home, port == 0 ? freePort() : port);
+      r = new LocalSchemaRegistry(home, port == 0 ? freePort() : port, dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the registry's log file", e);
     }
@@ -148,6 +156,7 @@ public final class LocalSchemaRegistry implements AutoCloseable {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> cmd = List.of(java.toString(), "-Xmx" + HEAP_MIB + "m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port,
+        "-Dquarkus.datasource.jdbc.url=jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("registry"),
         "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false",
         "-jar", RUNNER_JAR);
     long t0 = System.nanoTime();
@@ -208,7 +217,7 @@ public final class LocalSchemaRegistry implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
-  /** Kills the registry (for outage tests); {@link #restart()} brings it back on the same port, empty. */
+  /** Kills the registry (for outage tests); {@link #restart()} brings it back on the same port, schemas kept. */
   public synchronized void stop() {
     kill();
     process = null;
@@ -238,10 +247,13 @@ public final class LocalSchemaRegistry implements AutoCloseable {
     }
   }
 
-  /** Kills the child; idempotent. The log file is kept for inspection. */
+  /** Kills the child and deletes a temporary data folder; idempotent. The log file is kept for inspection. */
   @Override
   public void close() {
     kill();
+    if (ownsDataDir) {
+      deleteTree(dataDir);
+    }
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
     } catch (IllegalStateException e) {
@@ -256,6 +268,28 @@ public final class LocalSchemaRegistry implements AutoCloseable {
     } catch (IOException e) {
       return "(cannot read " + logFile + ": " + e.getMessage() + ")";
     }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          log.warn("cannot delete {}: {}", p, e.getMessage());
+        }
+      });
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", dir, e.getMessage());
+    }
+  }
+
+  /** The folder of the registry's database. */
+  public Path dataDir() {
+    return dataDir;
   }
 
   private static int freePort() throws IOException {
