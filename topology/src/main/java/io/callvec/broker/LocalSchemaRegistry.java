@@ -66,13 +66,20 @@ public final class LocalSchemaRegistry implements AutoCloseable {
   private final Path logFile;
   private final Path dataDir;
   private final boolean ownsDataDir;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final Optional<SelfSignedTls.Material> tls;
+  private final HttpClient http;
   private final Thread shutdownHook;
   private Process process;
 
-  private LocalSchemaRegistry(Path home, int port, Path dataDir) throws IOException {
+  private LocalSchemaRegistry(Path home, int port, Path dataDir, Optional<SelfSignedTls.Material> tls) throws IOException {
     this.home = home;
     this.port = port;
+    this.tls = tls;
+    HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+    if (tls.isPresent()) {
+      hb.sslContext(trusting(tls.get()));
+    }
+    this.http = hb.build();
     this.ownsDataDir = dataDir == null;
     this.dataDir = dataDir == null ? Files.createTempDirectory("callvec-apicurio-data-") : Files.createDirectories(dataDir);
     this.logFile = Files.createTempFile("callvec-apicurio-", ".log");
@@ -93,6 +100,16 @@ public final class LocalSchemaRegistry implements AutoCloseable {
    * @throws LocalKafkaException if it does not start or answer within {@link #READY_TIMEOUT}
    */
   public static LocalSchemaRegistry start(Path home, int port, Path dataDir) {
+    return start(home, port, dataDir, Optional.empty());
+  }
+
+  /**
+   * As {@link #start(Path, int, Path)}, serving https only when {@code tls} is given: the keystore of
+   * {@link SelfSignedTls} (certificate for {@code localhost}); clients need its truststore ({@code
+   * schema.registry.ssl.truststore.location}, type PKCS12). The keystore password reaches the child
+   * through its environment, not its command line.
+   */
+  public static LocalSchemaRegistry start(Path home, int port, Path dataDir, Optional<SelfSignedTls.Material> tls) {
     Path jar = home.resolve(RUNNER_JAR);
     if (!Files.isRegularFile(jar)) {
       throw new LocalKafkaException("Apicurio Registry not found: " + jar + " does not exist. It is unpacked by the build "
@@ -100,7 +117,7 @@ public final class LocalSchemaRegistry implements AutoCloseable {
     }
     LocalSchemaRegistry r;
     try {
-      r = new LocalSchemaRegistry(home, port == 0 ? freePort() : port, dataDir);
+      r = new LocalSchemaRegistry(home, port == 0 ? freePort() : port, dataDir, tls);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the registry's log file", e);
     }
@@ -154,15 +171,26 @@ public final class LocalSchemaRegistry implements AutoCloseable {
 
   private void launch() {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> cmd = List.of(java.toString(), "-Xmx" + HEAP_MIB + "m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port,
+    List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx" + HEAP_MIB + "m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Dquarkus.http.host=127.0.0.1"));
+    if (tls.isPresent()) {
+      cmd.addAll(List.of("-Dquarkus.http.ssl-port=" + port, "-Dquarkus.http.port=" + (port == 65535 ? port - 1 : port + 1),
+          "-Dquarkus.http.insecure-requests=disabled",
+          "-Dquarkus.http.ssl.certificate.key-store-file=" + tls.get().keystore().toAbsolutePath(),
+          "-Dquarkus.http.ssl.certificate.key-store-file-type=PKCS12"));
+    } else {
+      cmd.add("-Dquarkus.http.port=" + port);
+    }
+    cmd.addAll(List.of(
         "-Dquarkus.datasource.jdbc.url=jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("registry"),
         "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false",
-        "-jar", RUNNER_JAR);
+        "-jar", RUNNER_JAR));
     long t0 = System.nanoTime();
     try {
-      process = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+      tls.ifPresent(t -> pb.environment().put("QUARKUS_HTTP_SSL_CERTIFICATE_KEY_STORE_PASSWORD", t.keystorePassword()));
+      process = pb.start();
     } catch (IOException e) {
       throw new LocalKafkaException("cannot start Apicurio Registry (" + String.join(" ", cmd) + "): " + e.getMessage(), e);
     }
@@ -199,7 +227,21 @@ public final class LocalSchemaRegistry implements AutoCloseable {
 
   /** The Confluent-compatible base URL, the value for {@code schema.registry.url}. */
   public String url() {
-    return "http://127.0.0.1:" + port + CCOMPAT_PATH;
+    return (tls.isPresent() ? "https://localhost:" : "http://127.0.0.1:") + port + CCOMPAT_PATH;
+  }
+
+  private static javax.net.ssl.SSLContext trusting(SelfSignedTls.Material tls) {
+    try (var in = Files.newInputStream(tls.truststore())) {
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      ks.load(in, tls.truststorePassword().toCharArray());
+      javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new LocalKafkaException("cannot read the registry's truststore " + tls.truststore() + ": " + e, e);
+    }
   }
 
   /** The TCP port (kept across {@link #stop()} and {@link #restart()}). */

@@ -274,7 +274,14 @@ public final class RegistryClient {
           } else {
             throw requestError(method, uri, status, res.body());
           }
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+          throw new RegistryRequestException(-1, -1, method + " " + uri + " -> TLS handshake failed (" + e.getMessage()
+              + "): check " + RegistryConfig.TRUSTSTORE_LOCATION + " (a truststore with the registry's CA)");
         } catch (IOException e) {
+          if (e.getCause() instanceof javax.net.ssl.SSLHandshakeException h) {
+            throw new RegistryRequestException(-1, -1, method + " " + uri + " -> TLS handshake failed (" + h.getMessage()
+                + "): check " + RegistryConfig.TRUSTSTORE_LOCATION + " (a truststore with the registry's CA)");
+          }
           lastFailure = method + " " + uri + " -> " + e;
           lastCause = e;
         } catch (InterruptedException e) {
