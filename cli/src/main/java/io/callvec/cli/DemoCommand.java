@@ -8,7 +8,9 @@ import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
-import io.callvec.schemas.serde.CallvecSerdes;
+import io.callvec.schemas.registry.RegistryConfig;
+import io.callvec.schemas.serde.SerdeFormat;
+import io.callvec.schemas.serde.TopicSerdes;
 import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -84,6 +86,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--timeout-s", defaultValue = "300", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;
 
+  @Option(names = "--serde", defaultValue = "single-object", paramLabel = "FORMAT",
+      description = "Wire format: single-object (default, no registry) or confluent (also starts a local Apicurio Schema Registry).")
+  String serde;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -101,15 +107,23 @@ public final class DemoCommand implements Callable<Integer> {
     out.printf("callvec demo: %d streams, %.1f s of audio, speed %s%n", streams.size(), audioMs / 1000.0, speed == 0 ? "max" : speed + "x");
     out.flush();
 
-    try (DemoBroker kafka = DemoBroker.start(work.resolve("kafka"))) {
+    boolean confluent = SerdeFormat.parse(serde) == SerdeFormat.CONFLUENT;
+    try (DemoBroker kafka = DemoBroker.start(work.resolve("kafka"), confluent)) {
+      String registryUrl = kafka.schemaRegistryUrl();
       out.println("broker: " + kafka.bootstrapServers() + " (in-JVM KRaft, data in " + work + ")");
       Map<String, String> forced = new HashMap<>();
+      if (registryUrl != null) {
+        out.println("schema registry: " + registryUrl + " (" + DemoBroker.REGISTRY_NAME + ", Confluent wire format)");
+        forced.put(Settings.SERDE.key(), SerdeFormat.CONFLUENT.spelling());
+        forced.put(RegistryConfig.URL, registryUrl);
+      }
       forced.put("bootstrap.servers", kafka.bootstrapServers());
       forced.put("application.id", "callvec-demo");
       forced.put("state.dir", work.resolve("state").toString());
       forced.put(Settings.HTTP_PORT.key(), "0");
       forced.put(Settings.IDLE_TIMEOUT_MS.key(), "10000");
       CallvecConfig cfg = config.build(System.getenv(), forced);
+      TopicSerdes serdes = TopicSerdes.fromConfig(cfg.asMap());
       kafka.createTopics(partitions, cfg.get(Settings.INPUT_TOPIC));
       kafka.createTopics(partitions, cfg.get(Settings.SEGMENTS_TOPIC), cfg.get(Settings.CALLS_TOPIC), cfg.get(Settings.DLQ_TOPIC));
 
@@ -128,7 +142,7 @@ public final class DemoCommand implements Callable<Integer> {
         AtomicLong sent = new AtomicLong();
         AtomicReference<Throwable> playerError = new AtomicReference<>();
         Thread player = new Thread(() -> {
-          try (KafkaProducer<String, AudioChunk> producer = producer(kafka.bootstrapServers())) {
+          try (KafkaProducer<String, AudioChunk> producer = producer(kafka.bootstrapServers(), serdes)) {
             CallPlayer.play(producer, cfg.get(Settings.INPUT_TOPIC), streams,
                 Chunker.Options.realTime().withSpeed(speed).withShuffle(shuffle, 0.01, 7), p -> sent.set(p.records()));
           } catch (Throwable e) {
@@ -137,14 +151,14 @@ public final class DemoCommand implements Callable<Integer> {
         }, "demo-player");
         player.setDaemon(true);
         player.start();
-        return consume(out, kafka.bootstrapServers(), cfg, app, streams.size(), sent, player, playerError);
+        return consume(out, kafka.bootstrapServers(), cfg, serdes, app, streams.size(), sent, player, playerError);
       }
     } finally {
       deleteQuietly(work);
     }
   }
 
-  private int consume(PrintWriter out, String bootstrap, CallvecConfig cfg, CallvecApp app, int expectedCalls, AtomicLong sent,
+  private int consume(PrintWriter out, String bootstrap, CallvecConfig cfg, TopicSerdes serdes, CallvecApp app, int expectedCalls, AtomicLong sent,
       Thread player, AtomicReference<Throwable> playerError) throws InterruptedException {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -160,8 +174,8 @@ public final class DemoCommand implements Callable<Integer> {
     long lastSegments = 0;
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(cfg.get(Settings.SEGMENTS_TOPIC), cfg.get(Settings.CALLS_TOPIC)));
-      var segDe = CallvecSerdes.segmentEmbedding().deserializer();
-      var callDe = CallvecSerdes.callEmbedding().deserializer();
+      var segDe = serdes.segmentEmbedding().deserializer();
+      var callDe = serdes.callEmbedding().deserializer();
       out.printf("%7s %9s %10s %9s %11s %10s %12s %12s%n", "time_s", "chunks", "segments", "seg/s", "calls_done", "batch_fill", "lat_p50_ms", "lat_p95_ms");
       while (callVectors.size() < expectedCalls) {
         if (app.failure() != null) {
@@ -242,13 +256,13 @@ public final class DemoCommand implements Callable<Integer> {
     return String.format(Locale.ROOT, "%.0f", v[i]);
   }
 
-  static KafkaProducer<String, AudioChunk> producer(String bootstrap) {
+  static KafkaProducer<String, AudioChunk> producer(String bootstrap, TopicSerdes serdes) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    return new KafkaProducer<>(p, new StringSerializer(), CallvecSerdes.audioChunk().serializer());
+    return new KafkaProducer<>(p, new StringSerializer(), serdes.audioChunk(false).serializer());
   }
 
   static List<Recording> wavStreams(List<Path> files) throws java.io.IOException {

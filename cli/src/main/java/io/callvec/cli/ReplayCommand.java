@@ -5,7 +5,10 @@ import io.callvec.audio.AudioFormatException;
 import io.callvec.player.AudioFiles;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.registry.ConfluentAvroSerde;
+import io.callvec.schemas.registry.RegistryConfig;
 import io.callvec.schemas.serde.CallvecSerdes;
+import io.callvec.schemas.serde.SerdeFormat;
 import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
 import java.io.IOException;
@@ -24,6 +27,8 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,6 +82,14 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--producer-config", paramLabel = "FILE",
       description = "Producer properties (security, compression, ...); they win over the defaults acks=all, enable.idempotence=true, linger.ms=5.")
   Path producerConfig;
+
+  @Option(names = "--serde", paramLabel = "FORMAT", defaultValue = "single-object",
+      description = "Wire format: single-object (default) or confluent (Schema Registry framing; needs --schema-registry-url or"
+          + " schema.registry.url and the other registry keys in --producer-config).")
+  String serde;
+
+  @Option(names = "--schema-registry-url", paramLabel = "URL", description = "Schema Registry base URL(s), comma-separated, for --serde confluent.")
+  String schemaRegistryUrl;
 
   @Parameters(arity = "1..*", paramLabel = "FILE", description = "Recordings: WAV (16-bit PCM, mu-law or A-law) or raw mono samples.")
   List<Path> files = new ArrayList<>();
@@ -177,8 +190,13 @@ public final class ReplayCommand implements Callable<Integer> {
             s.elapsedSeconds()));
       }
     };
-    try (KafkaProducer<String, AudioChunk> producer =
-        new KafkaProducer<>(props, new StringSerializer(), CallvecSerdes.audioChunk().serializer())) {
+    Serializer<AudioChunk> valueSerializer;
+    try {
+      valueSerializer = chunkSerializer(props);
+    } catch (ConfigException e) {
+      throw usage(e.getMessage());
+    }
+    try (KafkaProducer<String, AudioChunk> producer = new KafkaProducer<>(props, new StringSerializer(), valueSerializer)) {
       stats = CallPlayer.play(producer, topic, streams, options, progress);
     } catch (KafkaException e) {
       return fail("sending to " + topic + " at " + props.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) + " failed: " + e.getMessage());
@@ -196,6 +214,11 @@ public final class ReplayCommand implements Callable<Integer> {
 
   private void validate() {
     recording.validate(spec.commandLine());
+    try {
+      SerdeFormat.parse(serde);
+    } catch (ConfigException e) {
+      throw usage("--serde: " + e.getMessage());
+    }
     if (!(speed >= 0) || Double.isInfinite(speed)) {
       throw usage("--speed must be >= 0 (0 = as fast as possible), was " + speed);
     }
@@ -242,6 +265,25 @@ public final class ReplayCommand implements Callable<Integer> {
       throw usage("give --bootstrap-servers HOST:PORT (or bootstrap.servers in --producer-config)");
     }
     return p;
+  }
+
+  /** The chunk serializer of {@code --serde}: single-object, or Confluent-framed on the registry named in {@code props}. */
+  private Serializer<AudioChunk> chunkSerializer(Properties props) {
+    if (SerdeFormat.parse(serde) == SerdeFormat.SINGLE_OBJECT) {
+      return CallvecSerdes.audioChunk().serializer();
+    }
+    Map<String, Object> registry = new HashMap<>();
+    props.stringPropertyNames().forEach(k -> registry.put(k, props.getProperty(k)));
+    if (schemaRegistryUrl != null) {
+      registry.put(RegistryConfig.URL, schemaRegistryUrl);
+    }
+    // The registry keys are not producer settings: keep them out of the producer's configuration.
+    for (String k : List.copyOf(props.stringPropertyNames())) {
+      if (k.startsWith("schema.registry.") || k.startsWith("basic.auth.") || k.equals(RegistryConfig.AUTO_REGISTER) || k.startsWith("callvec.registry.")) {
+        props.remove(k);
+      }
+    }
+    return ConfluentAvroSerde.of(AudioChunk.class, registry).serializer();
   }
 
   /** The file name without its extension, with characters other than letters, digits, '.', '_', '-' replaced by '_'. */

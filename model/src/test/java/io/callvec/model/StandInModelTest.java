@@ -50,7 +50,7 @@ class StandInModelTest {
         float[] want = ws.get(i).read("standin.pooled_mean");
         assertEquals(1024, want.length);
         double rel = Fixtures.maxAbsDiff(got[i], want) / Fixtures.maxAbs(want);
-        double cos = Fixtures.cosine(got[i], want);
+        double cos = Similarity.cosine(got[i], want);
         assertTrue(rel <= MAX_RELATIVE_ERROR, ws.get(i).name() + ": relative error " + rel);
         assertTrue(cos >= MIN_COSINE, ws.get(i).name() + ": cosine " + cos);
       }

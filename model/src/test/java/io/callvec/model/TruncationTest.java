@@ -47,7 +47,7 @@ class TruncationTest {
         float[] got = Fixtures.flatten(m.frameFeatures(List.of(w.input()))[0]);
         double rel = Fixtures.maxAbsDiff(got, want) / Fixtures.maxAbs(want);
         assertTrue(rel <= MAX_RELATIVE_ERROR, w.name() + ": relative error " + rel);
-        double cos = Fixtures.cosine(m.embed(w.input()), w.read("hidden_states_1.pooled_mean"));
+        double cos = Similarity.cosine(m.embed(w.input()), w.read("hidden_states_1.pooled_mean"));
         assertTrue(cos >= MIN_COSINE, w.name() + ": cosine " + cos);
       }
     }

@@ -9,12 +9,13 @@ import io.callvec.model.batch.BatchingEngine;
 import io.callvec.model.batch.BatchingOptions;
 import io.callvec.model.batch.RetryPolicy;
 import io.callvec.schemas.AvroTrust;
+import io.callvec.schemas.serde.TopicSerdes;
 import io.callvec.topology.CallvecTopology;
 import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
 import io.callvec.topology.internals.InferenceClient;
-import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -22,10 +23,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.function.UnaryOperator;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -79,6 +80,7 @@ public final class CallvecApp implements AutoCloseable {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
+    TopicSerdes serdes = RegistryStartup.serdes(config, registry);
     this.model = loadModel(config);
     boolean ok = false;
     BatchingEngine createdEngine = null;
@@ -97,7 +99,7 @@ public final class CallvecApp implements AutoCloseable {
           .meterRegistry(registry)
           .build());
       this.metrics = new TopologyMetrics(registry);
-      Topology topology = CallvecTopology.build(TopologySettings.from(config), inferenceClient(createdEngine, model), metrics);
+      Topology topology = CallvecTopology.build(TopologySettings.from(config), inferenceClient(createdEngine, model), metrics, serdes);
       log.debug("topology:\n{}", topology.describe());
       createdStreams = new KafkaStreams(topology, config.streamsProperties());
       createdStreams.setUncaughtExceptionHandler(e -> {

@@ -135,6 +135,14 @@ public final class CallvecConfig {
         getBoolean(s);
       }
     }
+    try {
+      io.callvec.schemas.serde.SerdeFormat.parse(get(Settings.SERDE));
+    } catch (org.apache.kafka.common.config.ConfigException e) {
+      throw new ConfigException("setting '" + Settings.SERDE.key() + "' must be single-object or confluent, got '" + get(Settings.SERDE) + "'");
+    }
+    positive(Settings.REGISTRY_REQUEST_TIMEOUT_MS);
+    positive(Settings.REGISTRY_RETRY_BACKOFF_MS);
+    positive(Settings.REGISTRY_RETRY_BACKOFF_MAX_MS);
     positive(Settings.BATCH_MAX_WINDOWS);
     positive(Settings.BATCH_QUEUE_CAPACITY);
     positive(Settings.BATCH_WORKERS);

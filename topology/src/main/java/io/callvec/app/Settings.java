@@ -41,6 +41,14 @@ public enum Settings {
       "Off-heap memory for all RocksDB state stores of the JVM together (block cache and memtables), bytes; 0 keeps Kafka Streams' per-store defaults (about 100 MiB per store instance, unbounded in total)."),
   HTTP_PORT("callvec.http.port", "8080", "Port of the HTTP endpoint (/metrics, /health/live, /health/ready); -1 disables it, 0 picks a free port."),
   COMPLETION_POLL_MS("callvec.completion.poll.ms", "5", "How often finished inferences are forwarded when no input arrives, in milliseconds."),
+  SERDE("callvec.serde", "single-object",
+      "Wire format of every callvec topic: single-object (Avro single-object encoding, no registry) or confluent "
+          + "(Confluent Schema Registry framing; needs schema.registry.url, see schemas/README.md)."),
+  REGISTRY_REQUEST_TIMEOUT_MS("callvec.registry.request.timeout.ms", "10000", "Timeout of one Schema Registry HTTP request, in milliseconds."),
+  REGISTRY_RETRY_BACKOFF_MS("callvec.registry.retry.backoff.ms", "100", "First pause before retrying an unreachable Schema Registry, in milliseconds (doubles)."),
+  REGISTRY_RETRY_BACKOFF_MAX_MS("callvec.registry.retry.backoff.max.ms", "5000", "Largest pause between Schema Registry retries, in milliseconds."),
+  REGISTRY_RETRY_MAX_MS("callvec.registry.retry.max.ms", "60000",
+      "How long one schema lookup keeps retrying an unreachable registry before the instance stops with an error (records are not dead-lettered), in milliseconds."),
   STARTUP_CHECK_TIMEOUT_MS("callvec.startup.check.timeout.ms", "15000",
       "At start, how long to wait for Kafka to answer an admin request; authentication and TLS failures stop the start with a clear error, "
           + "no answer only logs a warning (Kafka Streams keeps retrying); 0 skips the check.");
@@ -75,7 +83,7 @@ public enum Settings {
       "commit.interval.ms", "100",
       "poll.ms", "5",
       "num.standby.replicas", "0",
-      "deserialization.exception.handler", "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler",
+      "deserialization.exception.handler", "io.callvec.app.DeadLetterDeserializationHandler",
       "processing.exception.handler.global.enabled", "true");
 
   static Settings byKey(String key) {

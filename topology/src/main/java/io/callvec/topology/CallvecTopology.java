@@ -3,7 +3,7 @@ package io.callvec.topology;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;
-import io.callvec.schemas.serde.CallvecSerdes;
+import io.callvec.schemas.serde.TopicSerdes;
 import io.callvec.topology.internals.CallProcessor;
 import io.callvec.topology.internals.InferenceClient;
 import java.util.Set;
@@ -68,10 +68,18 @@ public final class CallvecTopology {
    * @param metrics where the topology's meters go
    */
   public static Topology build(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
+    return build(settings, inference, metrics, TopicSerdes.singleObject());
+  }
+
+  /**
+   * Builds the topology with the value serdes of {@code serdes} (single-object or Confluent-framed,
+   * {@code callvec.serde}) on the input, repartition, output and dead-letter topics.
+   */
+  public static Topology build(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics, TopicSerdes serdes) {
     // Tombstones reach the processor (and the DLQ with reason NULL_VALUE) instead of failing deserialisation.
-    Serde<AudioChunk> chunkSerde = CallvecSerdes.audioChunk().allowingNull();
-    Serde<SegmentEmbedding> segmentSerde = CallvecSerdes.segmentEmbedding();
-    Serde<CallEmbedding> callSerde = CallvecSerdes.callEmbedding();
+    Serde<AudioChunk> chunkSerde = serdes.audioChunk(true);
+    Serde<SegmentEmbedding> segmentSerde = serdes.segmentEmbedding();
+    Serde<CallEmbedding> callSerde = serdes.callEmbedding();
 
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, AudioChunk> chunks = builder.stream(settings.inputTopic(),

@@ -3,7 +3,8 @@ package io.callvec.topology.internals;
 /**
  * Why an input record went to the dead-letter topic; the name is the {@code callvec.dlq.reason}
  * header. Records that cannot even be deserialised are sent by Kafka Streams' own handler with its
- * {@code __streams.errors.*} headers instead.
+ * {@code __streams.errors.*} headers instead, and one of the last three reasons in the header
+ * {@code callvec.dlq.decode.reason} ({@code io.callvec.app.DeadLetterDeserializationHandler}).
  */
 public enum DeadLetterReason {
   NULL_KEY,
@@ -23,5 +24,11 @@ public enum DeadLetterReason {
   DUPLICATE,
   CHUNK_AFTER_END,
   TOO_LATE,
-  MALFORMED_AUDIO
+  MALFORMED_AUDIO,
+  /** Confluent framing names a schema id that the registry does not know. */
+  UNKNOWN_SCHEMA_ID,
+  /** Not in the configured wire format (Confluent magic byte 00 or single-object C3 01 missing). */
+  WRONG_MAGIC_BYTE,
+  /** Any other deserialisation failure: corrupt or truncated body, unreadable writer schema, null value. */
+  UNDECODABLE
 }
