@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * frame that is not whole samples of every channel (1007), a second {@code open} (1008); unknown
  * message types are ignored (counted).
  */
-final class AudioHookConnection extends MediaConnection {
+public final class AudioHookConnection extends MediaConnection {
   private static final Logger log = LoggerFactory.getLogger(AudioHookConnection.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE_RATE_HZ = 8000;

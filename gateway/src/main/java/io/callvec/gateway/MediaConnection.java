@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * closes the connection with a status code and a reason, logs it and counts it; other connections
  * are not touched.
  */
-abstract class MediaConnection implements Session.Listener, Outbox.Listener {
+public abstract class MediaConnection implements Session.Listener, Outbox.Listener {
   private static final Logger log = LoggerFactory.getLogger(MediaConnection.class);
 
   protected final String protocol;

@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * A connection that closes without {@code stop} (Twilio never resumes a stream) still ends its
  * streams, and says so in the log.
  */
-final class TwilioConnection extends MediaConnection {
+public final class TwilioConnection extends MediaConnection {
   private static final Logger log = LoggerFactory.getLogger(TwilioConnection.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE_RATE_HZ = 8000;
