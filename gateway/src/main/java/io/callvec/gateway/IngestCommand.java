@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
@@ -56,6 +55,8 @@ import picocli.CommandLine.Option;
     })
 public final class IngestCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(IngestCommand.class);
+  /** Environment variable whose value becomes the producer's sasl.jaas.config (as for callvec run). */
+  static final String SASL_JAAS_ENV = "CALLVEC_SASL_JAAS_CONFIG";
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -63,7 +64,8 @@ public final class IngestCommand implements Callable<Integer> {
   String bootstrapServers;
 
   @Option(names = "--producer-config", paramLabel = "FILE",
-      description = "Producer properties (security, compression, ...); they win over the defaults acks=all, enable.idempotence=true, linger.ms=5.")
+      description = "Producer properties (security, compression, ...); they win over the defaults acks=all, enable.idempotence=true, linger.ms=5,"
+          + " max.block.ms=10000. Env CALLVEC_SASL_JAAS_CONFIG sets sasl.jaas.config.")
   Path producerConfig;
 
   @Option(names = "--topic", paramLabel = "TOPIC", defaultValue = "callvec.audio-chunks", description = "Topic of the AudioChunk records (default: ${DEFAULT-VALUE}).")
@@ -167,11 +169,6 @@ public final class IngestCommand implements Callable<Integer> {
     }
   }
 
-  /** Stops a running {@link #call} (for tests; SIGTERM does the same through the shutdown hook). */
-  boolean awaitStopped(long timeoutMs) throws InterruptedException {
-    return stop.await(timeoutMs, TimeUnit.MILLISECONDS);
-  }
-
   GatewaySettings settings() {
     String token = secret(twilioTokenFile, "CALLVEC_TWILIO_AUTH_TOKEN", "--twilio-auth-token-file");
     String key = secret(audioHookKeyFile, "CALLVEC_AUDIOHOOK_API_KEY", "--audiohook-api-key-file");
@@ -237,6 +234,10 @@ public final class IngestCommand implements Callable<Integer> {
       if ("false".equalsIgnoreCase(p.getProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG))) {
         log.warn("{} disables the idempotent producer: a retried send may write a chunk twice", producerConfig);
       }
+    }
+    String jaas = System.getenv(SASL_JAAS_ENV);
+    if (jaas != null && !jaas.isBlank()) {
+      p.put("sasl.jaas.config", jaas); // as callvec run does: the secret never sits in a config file
     }
     if (bootstrapServers != null) {
       p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
