@@ -5,6 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.broker.LocalKafkaCluster;
+import io.callvec.broker.SelfSignedTls;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.io.TempDir;
 import io.callvec.schemas.AudioChunk;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -122,6 +130,32 @@ class GatewaySecurityTest {
       assertEquals(4, recs.size(), "one 20 ms record per channel and two end-of-stream records");
       assertEquals("d7934305-0972-4844-938e-9060eef73d05", recs.stream().filter(r -> r.value().getMetadata() != null).findFirst().orElseThrow()
           .value().getMetadata().get("organizationId"));
+    }
+  }
+
+  @Test
+  void tlsServesWssAndTheSignatureCoversTheWssUrl(@TempDir Path dir) throws Exception {
+    SelfSignedTls.Material tls = SelfSignedTls.generate(dir);
+    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, secured().withTls(new GatewaySettings.Tls(tls.keystore(), tls.keystorePassword())))) {
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      try (var in = Files.newInputStream(tls.truststore())) {
+        trust.load(in, tls.truststorePassword().toCharArray());
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, tmf.getTrustManagers(), null);
+      HttpClient client = HttpClient.newBuilder().sslContext(ssl).build();
+      String url = "wss://localhost:" + f.gateway.port() + IngestGateway.TWILIO_PATH;
+      GatewayFixture.Client c = new GatewayFixture.Client();
+      c.ws = client.newWebSocketBuilder().header(TwilioSignature.HEADER, new TwilioSignature(TOKEN).sign(url)).buildAsync(URI.create(url), c).join();
+      TwilioMessages tw = new TwilioMessages("CAtls00000000000000000000000000000", "MZtls");
+      c.text(tw.start("inbound"));
+      c.text(tw.media("inbound", 1, 0, new byte[160]));
+      c.text(tw.stop());
+      assertEquals(2, f.readCall(tw.callSid, 1).size());
+      CompletionException plain = assertThrows(CompletionException.class, () -> f.connect(IngestGateway.TWILIO_PATH, Map.of()));
+      assertTrue(plain.getCause() instanceof java.io.IOException, "ws:// to the TLS port fails: " + plain);
     }
   }
 
