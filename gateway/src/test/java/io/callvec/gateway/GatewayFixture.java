@@ -42,6 +42,8 @@ import org.junit.jupiter.api.Assumptions;
 final class GatewayFixture implements AutoCloseable {
   static final List<Path> SOUND_DIRS = List.of(Path.of("/usr/share/asterisk/sounds/en_US_f_Allison"), Path.of("/usr/share/asterisk/sounds/en"));
 
+  /** The gateway producer's client id (its I/O thread is named after it). */
+  static final String PRODUCER_CLIENT_ID = "callvec-gateway-test";
   final LocalKafkaCluster kafka;
   final String topic;
   final KafkaProducer<String, AudioChunk> producer;
@@ -57,6 +59,7 @@ final class GatewayFixture implements AutoCloseable {
     cfg.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     cfg.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     cfg.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+    cfg.put(ProducerConfig.CLIENT_ID_CONFIG, PRODUCER_CLIENT_ID);
     this.producer = new KafkaProducer<>(cfg, new StringSerializer(), CallvecSerdes.audioChunk().serializer());
     IngestGateway g;
     try {
