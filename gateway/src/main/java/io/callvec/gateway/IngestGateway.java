@@ -194,7 +194,7 @@ public final class IngestGateway implements AutoCloseable {
     live.remove(c);
   }
 
-  /** True while serving and Kafka has not failed the last sends. */
+  /** True while the WebSocket server runs and the gateway is not stopping. */
   public boolean ready() {
     return !closing && server.isStarted();
   }

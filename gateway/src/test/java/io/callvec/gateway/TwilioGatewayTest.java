@@ -73,6 +73,7 @@ class TwilioGatewayTest {
             ms, recs.size(), bytes, audioSeconds, recs.size() / audioSeconds, bytes / audioSeconds));
         assertEquals(recs.size(), (long) f.counter("callvec.gateway.chunks.sent", "protocol", "twilio"));
         assertEquals(2, (long) f.counter("callvec.gateway.streams.ended", "protocol", "twilio"));
+        assertEquals(inbound.length + outbound.length, (long) f.counter("callvec.gateway.payload.bytes", "protocol", "twilio"));
       }
     }
     // 100 ms records: about a fifth of the records of 20 ms ones, and fewer bytes (less per-record overhead)
