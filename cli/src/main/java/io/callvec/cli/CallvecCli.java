@@ -1,5 +1,6 @@
 package io.callvec.cli;
 
+import io.callvec.gateway.IngestCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,7 +22,8 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       TopicsCommand.class,
       ConvertCommand.class,
-      EmbedCommand.class
+      EmbedCommand.class,
+      IngestCommand.class
     })
 public final class CallvecCli implements Runnable {
 

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
-import io.callvec.player.CallPlayer;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelInfo;
 import io.callvec.model.Similarity;
+import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.SegmentEmbedding;

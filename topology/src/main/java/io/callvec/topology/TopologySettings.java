@@ -1,8 +1,8 @@
 package io.callvec.topology;
 
 import io.callvec.app.CallvecConfig;
-import io.callvec.audio.FrontEndConfig;
 import io.callvec.app.Settings;
+import io.callvec.audio.FrontEndConfig;
 
 /**
  * The settings the topology needs, in the units it uses (samples at 16 kHz, milliseconds, bytes).
