@@ -10,6 +10,8 @@ import io.callvec.it.support.CallFixtures;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelInfo;
 import io.callvec.model.Similarity;
+import io.callvec.model.batch.Admission;
+import io.callvec.model.batch.WindowTag;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
@@ -227,9 +229,19 @@ class EndToEndTest {
     AtomicInteger submitted = new AtomicInteger();
     InferenceClient stalled = new InferenceClient() {
       @Override
-      public CompletableFuture<float[]> submit(float[] window16k) {
+      public Admission trySubmit(float[] window16k, WindowTag tag) {
         submitted.incrementAndGet();
-        return new CompletableFuture<>();
+        return Admission.accepted(new CompletableFuture<>());
+      }
+
+      @Override
+      public int remainingCapacity() {
+        return Integer.MAX_VALUE;
+      }
+
+      @Override
+      public int cancel(String owner) {
+        return 0;
       }
 
       @Override

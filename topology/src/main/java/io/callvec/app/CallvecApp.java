@@ -5,9 +5,11 @@ import io.callvec.model.ModelLoadException;
 import io.callvec.model.ModelOptions;
 import io.callvec.model.Pooling;
 import io.callvec.model.WindowEmbedder;
+import io.callvec.model.batch.Admission;
 import io.callvec.model.batch.BatchingEngine;
 import io.callvec.model.batch.BatchingOptions;
 import io.callvec.model.batch.RetryPolicy;
+import io.callvec.model.batch.WindowTag;
 import io.callvec.schemas.AvroTrust;
 import io.callvec.schemas.serde.TopicSerdes;
 import io.callvec.topology.CallvecTopology;
@@ -88,9 +90,11 @@ public final class CallvecApp implements AutoCloseable {
     HttpEndpoint createdHttp = null;
     KafkaStreamsMetrics createdStreamsMetrics = null;
     try {
+      checkWindowsFitTheModel(TopologySettings.from(config), model.info());
       createdEngine = new BatchingEngine(Objects.requireNonNull(embedderDecorator.apply(model), "embedderDecorator returned null"),
           BatchingOptions.builder()
           .modelName(model.info().modelId())
+          .canaryWindowSamples(TopologySettings.from(config).frontEnd().windowSamples())
           .maxBatchWindows(config.getInt(Settings.BATCH_MAX_WINDOWS))
           .maxDelay(Duration.ofMillis(config.getLong(Settings.BATCH_MAX_DELAY_MS)))
           .queueCapacityWindows(config.getInt(Settings.BATCH_QUEUE_CAPACITY))
@@ -204,16 +208,39 @@ public final class CallvecApp implements AutoCloseable {
     return EmbeddingModel.load(Path.of(path), options);
   }
 
+  /**
+   * Refuses settings under which windows cannot be embedded: a final window shorter than the model's
+   * receptive field gives no output frame, so every call's last window would fail (a poison window
+   * per call, by configuration alone).
+   *
+   * @throws CallvecConfig.ConfigException naming the setting, its value and the model's receptive field
+   */
+  static void checkWindowsFitTheModel(TopologySettings settings, io.callvec.model.ModelInfo info) {
+    int minSamples = settings.frontEnd().minFinalWindowSamples();
+    if (minSamples < info.receptiveFieldSamples()) {
+      throw new CallvecConfig.ConfigException("setting '" + Settings.MIN_FINAL_WINDOW_MS.key() + "' = " + settings.frontEnd().minFinalWindowMs()
+          + " ms gives final windows of " + minSamples + " samples at 16 kHz, shorter than the model's receptive field of "
+          + info.receptiveFieldSamples() + " samples (" + info.receptiveFieldSamples() / 16.0 + " ms): such a window has no output frame."
+          + " Use at least " + (info.receptiveFieldSamples() + 15) / 16 + " ms.");
+    }
+  }
+
   /** Adapts the batcher to the processor's port. */
   public static InferenceClient inferenceClient(BatchingEngine engine, EmbeddingModel model) {
     return new InferenceClient() {
       @Override
-      public java.util.concurrent.CompletableFuture<float[]> submit(float[] window16k) {
-        try {
-          return engine.submit(window16k);
-        } catch (io.callvec.model.batch.QueueFullException e) {
-          throw new SaturatedException(e.getMessage(), e);
-        }
+      public Admission trySubmit(float[] window, WindowTag tag) {
+        return engine.trySubmit(window, tag);
+      }
+
+      @Override
+      public int remainingCapacity() {
+        return engine.remainingCapacity();
+      }
+
+      @Override
+      public int cancel(String owner) {
+        return engine.cancel(owner);
       }
 
       @Override

@@ -35,7 +35,7 @@ public enum Settings {
   BATCH_MAX_WINDOWS("callvec.batch.max.windows", "8", "Largest inference batch, in windows."),
   BATCH_MAX_DELAY_MS("callvec.batch.max.delay.ms", "10", "Longest a window waits for its batch to fill, in milliseconds."),
   BATCH_QUEUE_CAPACITY("callvec.batch.queue.capacity", "256", "Windows queued for inference before submitters are slowed (backpressure)."),
-  BATCH_WORKERS("callvec.batch.workers", "1", "Inference workers (one per GPU; more for CPU)."),
+  BATCH_WORKERS("callvec.batch.workers", "1", "Inference worker threads, all sharing the one ONNX Runtime session on the one device callvec.model.provider names (more than 1 helps on CPU; it does not spread work over several GPUs)."),
   BATCH_MAX_ATTEMPTS("callvec.batch.max.attempts", "3", "Attempts per batch for transient inference errors."),
   ROCKSDB_MEMORY_BYTES("callvec.rocksdb.memory.bytes", "134217728",
       "Off-heap memory for all RocksDB state stores of the JVM together (block cache and memtables), bytes; 0 keeps Kafka Streams' per-store defaults (about 100 MiB per store instance, unbounded in total)."),

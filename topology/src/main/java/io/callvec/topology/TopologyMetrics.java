@@ -39,6 +39,7 @@ public final class TopologyMetrics {
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer latency;
   private final AtomicLong openStreams = new AtomicLong();
+  private final AtomicLong deferredWindows = new AtomicLong();
   private final Timer idleScan;
 
   public TopologyMetrics(MeterRegistry registry) {
@@ -51,6 +52,9 @@ public final class TopologyMetrics {
         .register(registry);
     Gauge.builder("callvec.streams.open", openStreams, AtomicLong::get)
         .description("call x channel streams whose state this instance holds")
+        .register(registry);
+    Gauge.builder("callvec.windows.deferred", deferredWindows, AtomicLong::get)
+        .description("windows cut and durable in the pending store that the batcher's full queue has not taken yet (overload)")
         .register(registry);
     this.idleScan = Timer.builder("callvec.idle.scan")
         .description("One idle-timeout scan of a task: due streams of the time index ended, expired end markers deleted")
@@ -124,12 +128,18 @@ public final class TopologyMetrics {
     }
   }
 
+  /** A window the batcher's full queue refused; it stays pending and is submitted when there is room. */
   public void backpressure() {
     counter("callvec.backpressure.waits", null, null).increment();
   }
 
   public void resubmitted(int windows) {
     counter("callvec.windows.resubmitted", null, null).increment(windows);
+  }
+
+  /** Adds {@code delta} (negative to remove) to the deferred-windows gauge. */
+  public void deferredWindows(long delta) {
+    deferredWindows.addAndGet(delta);
   }
 
   /** Adds {@code delta} (negative to remove) to the open-streams gauge. */

@@ -13,6 +13,7 @@ import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
 import io.callvec.topology.internals.CallProcessor;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -183,11 +184,12 @@ class CallTopologyTest {
     }
   }
 
-  private static void tinyChunk(TopologyHarness h, String callId, long seq) {
+  /** A one-chunk stream; its record timestamp is {@code recordTs}, as a producer's create time (the driver's wall clock then). */
+  private static void tinyChunk(TopologyHarness h, String callId, long seq, Instant recordTs) {
     h.input.pipeInput(callId, io.callvec.schemas.AudioChunk.newBuilder()
         .setCallId(callId).setChannel(new io.callvec.schemas.Channel(0, "agent")).setSequenceNumber(seq).setMediaTimestampMs(seq * 20)
         .setEncoding(io.callvec.schemas.AudioEncoding.MULAW).setSampleRateHz(8000)
-        .setPayload(java.nio.ByteBuffer.wrap(new byte[160])).setEndOfStream(false).build());
+        .setPayload(java.nio.ByteBuffer.wrap(new byte[160])).setEndOfStream(false).build(), recordTs);
   }
 
   @Test
@@ -195,11 +197,11 @@ class CallTopologyTest {
     int perGeneration = 1_000;
     try (TopologyHarness h = new TopologyHarness(Map.of("callvec.idle.timeout.ms", "20000"))) {
       for (int i = 0; i < perGeneration; i++) {
-        tinyChunk(h, "old-" + i, 0);
+        tinyChunk(h, "old-" + i, 0, TopologyHarness.START);
       }
       h.driver.advanceWallClockTime(Duration.ofSeconds(10));
       for (int i = 0; i < perGeneration; i++) {
-        tinyChunk(h, "new-" + i, 0);
+        tinyChunk(h, "new-" + i, 0, TopologyHarness.START.plusSeconds(10));
       }
       assertEquals(2 * perGeneration, h.metrics.openStreams());
       assertEquals(2 * perGeneration, count(h, CallvecTopology.CHANNEL_STORE));
@@ -219,7 +221,7 @@ class CallTopologyTest {
       assertEquals(2 * perGeneration, count(h, CallvecTopology.TIME_INDEX_STORE), "one index entry per end marker");
 
       // A late chunk of an ended stream is rejected while its marker lives ...
-      tinyChunk(h, "old-7", 1);
+      tinyChunk(h, "old-7", 1, TopologyHarness.START.plusSeconds(40));
       assertEquals(1, h.metrics.total("callvec.dead.letters"));
       // ... and the markers expire after their retention (max(10 × idle timeout, 10 min)), index included.
       h.driver.advanceWallClockTime(Duration.ofMinutes(10));
@@ -227,7 +229,7 @@ class CallTopologyTest {
       assertEquals(0, count(h, CallvecTopology.ENDED_STORE));
       assertEquals(0, count(h, CallvecTopology.TIME_INDEX_STORE));
       // The same call id may then start again.
-      tinyChunk(h, "old-7", 2);
+      tinyChunk(h, "old-7", 2, TopologyHarness.START.plusSeconds(40 + 600 + 20));
       assertEquals(1, h.metrics.openStreams());
       assertEquals(1, h.metrics.total("callvec.dead.letters"));
     }

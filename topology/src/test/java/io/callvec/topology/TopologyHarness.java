@@ -9,6 +9,7 @@ import io.callvec.audio.G711;
 import io.callvec.audio.SyntheticSpeech;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelOptions;
+import io.callvec.model.WindowEmbedder;
 import io.callvec.model.batch.BatchingEngine;
 import io.callvec.model.batch.BatchingOptions;
 import io.callvec.schemas.AudioChunk;
@@ -40,6 +41,9 @@ import org.apache.kafka.streams.test.TestRecord;
  * the completion punctuator) until the expected records arrived.
  */
 final class TopologyHarness implements AutoCloseable {
+  /** The driver's wall clock at start, and the input topic's record timestamps unless a test gives its own. */
+  static final Instant START = Instant.ofEpochMilli(1_000_000);
+
   static final EmbeddingModel MODEL;
 
   static {
@@ -65,13 +69,18 @@ final class TopologyHarness implements AutoCloseable {
   final List<TestRecord<String, CallEmbedding>> callsSeen = new ArrayList<>();
 
   TopologyHarness(Map<String, String> overrides) throws Exception {
+    this(overrides, MODEL);
+  }
+
+  /** A harness whose batcher runs {@code embedder} (e.g. a model that fails on some windows). */
+  TopologyHarness(Map<String, String> overrides, WindowEmbedder embedder) throws Exception {
     config = CallvecConfig.builder().overrides(overrides).build();
     settings = TopologySettings.from(config);
-    engine = new BatchingEngine(MODEL, BatchingOptions.builder().maxBatchWindows(4).maxDelay(Duration.ofMillis(2)).meterRegistry(registry).build());
+    engine = new BatchingEngine(embedder, BatchingOptions.builder().maxBatchWindows(4).maxDelay(Duration.ofMillis(2)).meterRegistry(registry).build());
     stateDir = Files.createTempDirectory("callvec-ttd-");
     Properties p = config.streamsProperties();
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    driver = new TopologyTestDriver(CallvecTopology.build(settings, CallvecApp.inferenceClient(engine, MODEL), metrics), p, Instant.ofEpochMilli(1_000_000));
+    driver = new TopologyTestDriver(CallvecTopology.build(settings, CallvecApp.inferenceClient(engine, MODEL), metrics), p, START);
     input = driver.createInputTopic(settings.inputTopic(), Serdes.String().serializer(), CallvecSerdes.audioChunk().serializer());
     segments = driver.createOutputTopic(settings.segmentsTopic(), Serdes.String().deserializer(), CallvecSerdes.segmentEmbedding().deserializer());
     calls = driver.createOutputTopic(settings.callsTopic(), Serdes.String().deserializer(), CallvecSerdes.callEmbedding().deserializer());

@@ -17,11 +17,13 @@ public final class Admission {
     this.future = future;
   }
 
-  static Admission accepted(CompletableFuture<float[]> future) {
+  /** An accepted window's admission (for adapters of a {@link WindowSubmitter}). */
+  public static Admission accepted(CompletableFuture<float[]> future) {
     return new Admission(future);
   }
 
-  static Admission queueFull() {
+  /** A refused window's admission (queue full). */
+  public static Admission queueFull() {
     return QUEUE_FULL;
   }
 

@@ -139,7 +139,7 @@ import org.slf4j.LoggerFactory;
  *
  * See {@link BatcherMetricNames} for the {@code callvec.batcher.*} meters.
  */
-public final class BatchingEngine implements AutoCloseable {
+public final class BatchingEngine implements WindowSubmitter, AutoCloseable {
   /** Sample rate of every window, Hz. */
   public static final int SAMPLE_RATE_HZ = 16_000;
 
@@ -343,6 +343,7 @@ public final class BatchingEngine implements AutoCloseable {
    * @throws WorkerDiedException if no worker is alive
    * @throws IllegalArgumentException if the window is empty
    */
+  @Override
   public Admission trySubmit(float[] window, WindowTag tag) {
     QueuedWindow w = newWindow(window, tag);
     if (!offer(w, 0)) {
@@ -359,6 +360,7 @@ public final class BatchingEngine implements AutoCloseable {
    *
    * @return how many windows were withdrawn
    */
+  @Override
   public int cancel(String owner) {
     List<QueuedWindow> removed = queue.cancel(owner);
     int cancelled = 0;
@@ -444,6 +446,7 @@ public final class BatchingEngine implements AutoCloseable {
    * windows; 0 once shut down or without workers. A capacity signal for a submitter that keeps
    * refused windows itself (another thread may take the room first).
    */
+  @Override
   public int remainingCapacity() {
     return queue.remainingCapacity();
   }

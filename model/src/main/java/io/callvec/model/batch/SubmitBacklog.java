@@ -31,21 +31,21 @@ public final class SubmitBacklog<K> {
 
   private record Deferred<K>(K key, String windowId) {}
 
-  private final BatchingEngine engine;
+  private final WindowSubmitter engine;
   private final String owner;
   private final Function<K, float[]> loader;
   private final Sink<K> sink;
   private final ArrayDeque<Deferred<K>> deferred = new ArrayDeque<>();
 
   /**
-   * @param engine where windows go
+   * @param engine where windows go (a {@link BatchingEngine}, or an adapter of one)
    * @param owner owner tag of every window (e.g. the task id), for {@link #cancelAll()}
    * @param loader reads a deferred window's audio by key when it is submitted (16 kHz, as {@link
    *     BatchingEngine#submit(float[])} takes it)
    * @param sink told of every accepted window and its future
    */
   public SubmitBacklog(
-      BatchingEngine engine, String owner, Function<K, float[]> loader, Sink<K> sink) {
+      WindowSubmitter engine, String owner, Function<K, float[]> loader, Sink<K> sink) {
     this.engine = Objects.requireNonNull(engine, "engine");
     this.owner = Objects.requireNonNull(owner, "owner");
     this.loader = Objects.requireNonNull(loader, "loader");

@@ -6,6 +6,7 @@ import io.callvec.audio.Encoding;
 import io.callvec.audio.FrontEndCounters;
 import io.callvec.audio.WindowPlanner;
 import io.callvec.model.ModelInfo;
+import io.callvec.model.batch.PoisonWindowException;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.CallEmbedding;
@@ -21,13 +22,10 @@ import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.ChunkMapping;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import java.util.concurrent.CancellationException;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.StreamsException;
@@ -74,10 +72,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private static final Logger log = LoggerFactory.getLogger(CallProcessor.class);
 
   /** DLQ header names. */
-  public static final String HEADER_REASON = "callvec.dlq.reason";
+  public static final String HEADER_REASON = DeadLetters.HEADER_REASON;
 
-  public static final String HEADER_DETAIL = "callvec.dlq.detail";
-  public static final String HEADER_SOURCE = "callvec.dlq.source";
+  public static final String HEADER_DETAIL = DeadLetters.HEADER_DETAIL;
+  public static final String HEADER_SOURCE = DeadLetters.HEADER_SOURCE;
 
   private static final int BLOCK_HEADER_BYTES = 8;
 
@@ -91,8 +89,11 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private KeyValueStore<Bytes, byte[]> pending;
   private KeyValueStore<Bytes, Long> ended;
   private TimeIndex timeIndex;
-  /** Results of this task's windows; replaced on every init so stale results of a closed run are dropped. */
-  private ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+  /** The task's windows on their way to the batcher and back. */
+  private final WindowDispatch dispatch;
+  /** Ends streams whose input has gone quiet. */
+  private final IdleReaper reaper;
+  private DeadLetters deadLetters;
   private ModelInfo modelInfo;
   /** Entries of this task's channel store, counted into {@link TopologyMetrics#openStreams(long)}. */
   private long openStreamsHere;
@@ -102,9 +103,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.settings = settings;
     this.inference = inference;
     this.metrics = metrics;
+    this.dispatch = new WindowDispatch(inference, metrics);
+    this.reaper = new IdleReaper(settings, metrics);
   }
-
-  private record Completion(Bytes pendingKey, float[] vector, Throwable error) {}
 
   @Override
   public void init(ProcessorContext<String, Output> context) {
@@ -114,11 +115,12 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
     this.timeIndex = new TimeIndex(context.getStateStore(CallvecTopology.TIME_INDEX_STORE));
-    rebuildTimeIndexIfMissing();
-    this.completions = new ConcurrentLinkedQueue<>();
+    this.deadLetters = new DeadLetters(context, metrics);
+    reaper.init(context, channels, ended, timeIndex);
+    dispatch.open(context.taskId().toString(), this::readPendingWindow);
     this.modelInfo = inference.modelInfo();
     this.provenance = new ModelProvenance(modelInfo.modelId(), modelInfo.revision(), modelInfo.contentSha256());
-    context.schedule(Duration.ofMillis(settings.completionPollMs()), PunctuationType.WALL_CLOCK_TIME, now -> drainCompletions());
+    context.schedule(Duration.ofMillis(settings.completionPollMs()), PunctuationType.WALL_CLOCK_TIME, now -> pollInference());
     context.schedule(Duration.ofMillis(settings.idleScanIntervalMs()), PunctuationType.WALL_CLOCK_TIME, this::scanIdle);
     long open = 0;
     try (KeyValueIterator<Bytes, byte[]> it = channels.all()) {
@@ -136,56 +138,28 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   @Override
   public void process(Record<String, AudioChunk> record) {
+    reaper.inputSeen();
     try {
+      ChunkIntake.validate(record, settings);
       handle(record);
     } catch (InvalidChunkException e) {
-      deadLetter(record, e.reason, e.getMessage());
+      deadLetters.chunk(record, e.reason, e.getMessage());
     }
+    pollInference();
+  }
+
+  /** The completion punctuator's work, also done after every record: deferred windows in, results out. */
+  private void pollInference() {
+    dispatch.drainBacklog();
     drainCompletions();
   }
 
+  /** A chunk that passed {@link ChunkIntake}: through the stream's front end, its audio into blocks, windows cut. */
   private void handle(Record<String, AudioChunk> record) throws InvalidChunkException {
     AudioChunk chunk = record.value();
-    if (chunk == null) {
-      throw new InvalidChunkException(DeadLetterReason.NULL_VALUE, "record has no value (tombstone)");
-    }
-    if (record.key() == null && !settings.repartitionByCallId()) {
-      throw new InvalidChunkException(DeadLetterReason.NULL_KEY,
-          "record has no key: chunks must be keyed by call id so a stream stays in one partition (or set callvec.input.repartition=true)");
-    }
     String callId = chunk.getCallId();
-    if (callId == null || callId.isBlank() || callId.chars().anyMatch(Character::isISOControl)) {
-      throw new InvalidChunkException(DeadLetterReason.INVALID_CALL_ID, "call id is empty or has control characters");
-    }
-    if (callId.length() > TopologySettings.MAX_CALL_ID_CHARS) {
-      throw new InvalidChunkException(DeadLetterReason.CALL_ID_TOO_LONG,
-          "call id has " + callId.length() + " chars, at most " + TopologySettings.MAX_CALL_ID_CHARS + " accepted");
-    }
-    if (record.key() != null && !record.key().equals(callId)) {
-      // A chunk keyed otherwise may sit in another partition than the rest of its call, where a second
-      // task would build a second, partial stream of it: never mix it in.
-      throw new InvalidChunkException(DeadLetterReason.KEY_MISMATCH, "record key '" + truncate(record.key(), 100)
-          + "' is not the chunk's call id '" + truncate(callId, 100) + "': chunks must be keyed by call id");
-    }
     Channel channel = chunk.getChannel();
-    if (channel == null || channel.getIndex() < 0 || channel.getIndex() > TopologySettings.MAX_CHANNEL_INDEX) {
-      throw new InvalidChunkException(DeadLetterReason.INVALID_CHANNEL,
-          "channel index must be 0.." + TopologySettings.MAX_CHANNEL_INDEX + ", got " + (channel == null ? null : channel.getIndex()));
-    }
-    if (chunk.getSequenceNumber() < 0) {
-      throw new InvalidChunkException(DeadLetterReason.INVALID_SEQUENCE, "sequence number " + chunk.getSequenceNumber() + " < 0");
-    }
-    if (chunk.getMediaTimestampMs() < 0) {
-      throw new InvalidChunkException(DeadLetterReason.INVALID_TIMESTAMP, "media timestamp " + chunk.getMediaTimestampMs() + " ms < 0");
-    }
-    int payloadBytes = chunk.getPayload() == null ? 0 : chunk.getPayload().remaining();
-    if (payloadBytes > settings.frontEnd().maxPayloadBytes()) {
-      throw new InvalidChunkException(DeadLetterReason.OVERSIZE_PAYLOAD,
-          "payload of " + payloadBytes + " bytes exceeds callvec.max.payload.bytes=" + settings.frontEnd().maxPayloadBytes());
-    }
-    if (payloadBytes == 0 && !chunk.getEndOfStream()) {
-      throw new InvalidChunkException(DeadLetterReason.EMPTY_PAYLOAD, "empty payload on a chunk that is not end-of-stream");
-    }
+    int payloadBytes = ChunkIntake.payloadBytes(chunk);
 
     byte[] prefix = StoreKeys.channelPrefix(callId, channel.getIndex());
     Bytes channelKey = Bytes.wrap(prefix);
@@ -200,7 +174,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     try {
       encoding = ChunkMapping.frontEndEncoding(chunk.getEncoding());
     } catch (AudioFormatException e) {
-      throw new InvalidChunkException(reasonOf(e.reason()), e.getMessage());
+      throw new InvalidChunkException(ChunkIntake.reasonOf(e.reason()), e.getMessage());
     }
     try {
       if (stored == null) {
@@ -250,38 +224,14 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       } else {
         state.frontEnd = frontEnd.toBytes();
         state.nextWindowStart = frontEnd.nextWindowStart16k();
-        long now = context.currentSystemTimeMs();
-        timeIndex.move(TimeIndex.LAST_SEEN, prefix, state.lastSeenWallMs == ChannelState.NEVER ? null : state.lastSeenWallMs, now);
-        state.lastSeenWallMs = now;
+        long input = reaper.inputClockMs();
+        timeIndex.move(TimeIndex.LAST_SEEN, prefix, state.lastSeenInputMs == ChannelState.NEVER ? null : state.lastSeenInputMs, input);
+        state.lastSeenInputMs = input;
         channels.put(channelKey, state.toBytes());
       }
     } catch (AudioFormatException e) {
-      throw new InvalidChunkException(reasonOf(e.reason()), e.getMessage());
+      throw new InvalidChunkException(ChunkIntake.reasonOf(e.reason()), e.getMessage());
     }
-  }
-
-  /** A chunk that cannot be used, with its dead-letter reason. */
-  private static final class InvalidChunkException extends Exception {
-    final DeadLetterReason reason;
-
-    InvalidChunkException(DeadLetterReason reason, String detail) {
-      super(detail);
-      this.reason = reason;
-    }
-  }
-
-  private static DeadLetterReason reasonOf(AudioFormatException.Reason r) {
-    return switch (r) {
-      case UNKNOWN_ENCODING -> DeadLetterReason.UNKNOWN_ENCODING;
-      case UNSUPPORTED_SAMPLE_RATE -> DeadLetterReason.UNSUPPORTED_SAMPLE_RATE;
-      case EMPTY_PAYLOAD -> DeadLetterReason.EMPTY_PAYLOAD;
-      case PARTIAL_SAMPLE -> DeadLetterReason.ODD_PCM16_PAYLOAD;
-      case PAYLOAD_TOO_LARGE -> DeadLetterReason.OVERSIZE_PAYLOAD;
-      case FORMAT_CHANGED -> DeadLetterReason.FORMAT_CHANGED;
-      case BAD_TIMESTAMP -> DeadLetterReason.INVALID_TIMESTAMP;
-      case BAD_SEQUENCE_NUMBER -> DeadLetterReason.INVALID_SEQUENCE;
-      default -> DeadLetterReason.MALFORMED_AUDIO;
-    };
   }
 
   /** Writes front-end output to the block store and cuts windows. */
@@ -311,31 +261,24 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       Bytes key = StoreKeys.withLong(prefix, index);
       pending.put(key, w.toBytes());
       state.pendingWindows++;
-      submit(key, prefix, w, audio);
+      dispatch.submit(key, windowId(prefix, w), audio);
     }
   }
 
   // ---------------------------------------------------------------- inference
 
-  private void submit(Bytes key, byte[] prefix, PendingWindow w, float[] audio) {
-    ConcurrentLinkedQueue<Completion> queue = completions;
-    while (true) {
-      CompletableFuture<float[]> future;
-      try {
-        future = inference.submit(audio);
-      } catch (InferenceClient.SaturatedException e) {
-        // Backpressure: the batcher stayed full for its whole submit timeout. Keep this stream thread
-        // waiting (consumer lag grows instead of memory). Completions are not drained here: this runs
-        // in the middle of a chunk whose channel state is not saved yet.
-        metrics.backpressure();
-        log.warn("inference queue still full after the submit timeout; waiting (window {} of {})", w.segmentIndex(), StoreKeys.callId(prefix));
-        continue;
-      } catch (RuntimeException e) {
-        throw new StreamsException("cannot submit window " + w.segmentIndex() + " of " + StoreKeys.callId(prefix) + " for inference", e);
-      }
-      future.whenComplete((vector, error) -> queue.add(new Completion(key, vector, error)));
-      return;
+  /** A window's identity in the batcher's logs and errors: {@code <call id>/<channel>/<segment index>}. */
+  private static String windowId(byte[] prefix, PendingWindow w) {
+    return StoreKeys.callId(prefix) + "/" + StoreKeys.channelIndex(prefix) + "/" + w.segmentIndex();
+  }
+
+  /** The audio of the window pending under {@code pendingKey}, for a deferred submission. */
+  private float[] readPendingWindow(Bytes pendingKey) {
+    byte[] stored = pending.get(pendingKey);
+    if (stored == null) {
+      throw new IllegalStateException("deferred window without a pending entry: " + StoreKeys.callId(StoreKeys.prefixOf(pendingKey.get())));
     }
+    return readWindow(StoreKeys.prefixOf(pendingKey.get()), PendingWindow.fromBytes(stored));
   }
 
   /** The window's 16 kHz audio, from the block store. */
@@ -376,7 +319,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     for (KeyValue<Bytes, byte[]> kv : all) {
       byte[] prefix = StoreKeys.prefixOf(kv.key.get());
       PendingWindow w = PendingWindow.fromBytes(kv.value);
-      submit(kv.key, prefix, w, readWindow(prefix, w));
+      dispatch.submit(kv.key, windowId(prefix, w), readWindow(prefix, w));
     }
     if (!all.isEmpty()) {
       log.info("task {}: resubmitted {} windows that were pending inference", context.taskId(), all.size());
@@ -386,8 +329,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   /** Forwards finished inferences; runs on the stream thread only. */
   private void drainCompletions() {
-    Completion c;
-    while ((c = completions.poll()) != null) {
+    WindowDispatch.Completion c;
+    while ((c = dispatch.poll()) != null) {
       byte[] pendingBytes = pending.get(c.pendingKey());
       if (pendingBytes == null) {
         continue; // already emitted (a stale duplicate) or the channel was dropped
@@ -395,7 +338,14 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       byte[] prefix = StoreKeys.prefixOf(c.pendingKey().get());
       PendingWindow w = PendingWindow.fromBytes(pendingBytes);
       if (c.error() != null) {
-        Throwable cause = c.error() instanceof java.util.concurrent.CompletionException ? c.error().getCause() : c.error();
+        Throwable cause = WindowDispatch.unwrap(c.error());
+        if (cause instanceof CancellationException) {
+          continue; // withdrawn (task closing): stays pending for the next owner
+        }
+        if (cause instanceof PoisonWindowException poison) {
+          poisonWindow(prefix, c.pendingKey(), w, poison);
+          continue;
+        }
         throw new StreamsException("inference failed for window " + w.segmentIndex() + " of call " + StoreKeys.callId(prefix)
             + " channel " + StoreKeys.channelIndex(prefix) + ": " + cause + " — stopping without committing it", cause);
       }
@@ -458,6 +408,34 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     }
   }
 
+  /**
+   * A window the model failed on alone while it embedded others ({@link PoisonWindowException}):
+   * dead-lettered with its coordinates, counted in the call's {@code failedSegments}, not pooled;
+   * the stream goes on.
+   */
+  private void poisonWindow(byte[] prefix, Bytes pendingKey, PendingWindow w, PoisonWindowException poison) {
+    Bytes channelKey = Bytes.wrap(prefix);
+    byte[] stored = channels.get(channelKey);
+    if (stored == null) {
+      throw new IllegalStateException("pending window without channel state: " + StoreKeys.callId(prefix));
+    }
+    ChannelState state = ChannelState.fromBytes(stored);
+    String callId = StoreKeys.callId(prefix);
+    Channel channel = new Channel(StoreKeys.channelIndex(prefix), state.channelName);
+    Throwable cause = poison.getCause() == null ? poison : poison.getCause();
+    log.warn("poison window {} of {}/{}: dead-lettered, the stream goes on: {}", w.segmentIndex(), callId, channel.getIndex(), cause.toString());
+    deadLetters.poisonWindow(callId, channel, AudioEncoding.values()[state.encodingOrdinal], state.sampleRateHz, w, cause.toString());
+    pending.delete(pendingKey);
+    state.pendingWindows--;
+    state.failedSegments++;
+    if (state.isEnded() && state.pendingWindows == 0) {
+      emitCallAndDelete(prefix, state, context.currentSystemTimeMs());
+    } else {
+      pruneBlocks(prefix, state);
+      channels.put(channelKey, state.toBytes());
+    }
+  }
+
   /** Deletes audio blocks that no pending or future window needs. */
   private void pruneBlocks(byte[] prefix, ChannelState state) {
     long keepFrom = state.nextWindowStart;
@@ -491,8 +469,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     state.nextWindowStart = frontEnd.timelineEnd16k();
     state.endReason = reason.ordinal() + 1;
     Bytes channelKey = Bytes.wrap(prefix);
-    if (state.lastSeenWallMs != ChannelState.NEVER) {
-      timeIndex.remove(TimeIndex.LAST_SEEN, prefix, state.lastSeenWallMs);
+    if (state.lastSeenInputMs != ChannelState.NEVER) {
+      timeIndex.remove(TimeIndex.LAST_SEEN, prefix, state.lastSeenInputMs);
     }
     long now = context.currentSystemTimeMs();
     ended.put(channelKey, now);
@@ -528,6 +506,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
           .setFirstChunkTimestampMs(state.firstChunkTimestampMs)
           .setLastChunkTimestampMs(state.lastChunkTimestampMs)
           .setEmbeddedAtMs(now)
+          .setFailedSegments(state.failedSegments)
           .build();
       context.forward(new Record<>(callKey(callId, channelIndex), new Output.Call(call), Math.max(state.lastChunkTimestampMs, 0L)));
       metrics.callEmitted();
@@ -547,170 +526,19 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     return callId + "|" + channelIndex;
   }
 
-  /**
-   * Ends the streams idle for {@code callvec.idle.timeout.ms} and deletes end markers older than
-   * their retention. Reads only the due entries of the time index (not every open stream), in
-   * batches of {@link #SCAN_BATCH}, and stops after {@link #SCAN_BUDGET_MS} of work: when a million
-   * streams go quiet at once, eviction takes several scans instead of one scan blocking the stream
-   * thread (and every other call of the task) for seconds.
-   */
+  /** The idle punctuator: {@link IdleReaper} ends the streams whose input has gone quiet. */
   private void scanIdle(long nowMs) {
-    long t0 = System.nanoTime();
-    long deadline = t0 + SCAN_BUDGET_MS * 1_000_000L;
-    int endedNow = drainDue(TimeIndex.LAST_SEEN, nowMs - settings.idleTimeoutMs(), deadline, e -> {
-      byte[] stored = channels.get(Bytes.wrap(e.prefix()));
-      ChannelState state = stored == null ? null : ChannelState.fromBytes(stored);
-      if (state == null || state.isEnded() || !e.covers(state.lastSeenWallMs)) {
-        timeIndex.remove(e.indexKey());
-        return DueOutcome.STALE;
-      }
-      if (nowMs - state.lastSeenWallMs < settings.idleTimeoutMs()) {
-        return DueOutcome.NOT_YET; // in the cut-off second
-      }
-      byte[] prefix = e.prefix();
-      log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
-      endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs),
-          CallEndReason.IDLE_TIMEOUT); // removes the index entry
-      return DueOutcome.DONE;
-    });
-    int expired = drainDue(TimeIndex.ENDED, nowMs - settings.endedRetentionMs(), deadline, e -> {
-      Bytes key = Bytes.wrap(e.prefix());
-      Long at = ended.get(key);
-      DueOutcome outcome = DueOutcome.STALE;
-      if (at != null && e.covers(at)) {
-        if (nowMs - at < settings.endedRetentionMs()) {
-          return DueOutcome.NOT_YET;
-        }
-        ended.delete(key);
-        outcome = DueOutcome.DONE;
-      }
-      timeIndex.remove(e.indexKey());
-      return outcome;
-    });
-    long tookNanos = System.nanoTime() - t0;
-    metrics.idleScan(tookNanos);
-    if (tookNanos > 1_000_000_000L) {
-      log.warn("task {}: idle scan took {} ms ({} channels ended, {} end markers expired)", context.taskId(), tookNanos / 1_000_000, endedNow,
-          expired);
-    }
-    drainCompletions();
-  }
-
-  /** What {@link #drainDue} did with one due entry of the time index. */
-  private enum DueOutcome {
-    /** Handled (stream ended, marker expired) and its index entry removed. */
-    DONE,
-    /** A stale index entry, removed. */
-    STALE,
-    /** In the cut-off second but not due yet: left in place. */
-    NOT_YET
-  }
-
-  /**
-   * Hands the entries of {@code kind} due at {@code uptoMs} to {@code handle}, a batch at a time,
-   * until none is left, a batch makes no progress, or {@code deadlineNanos} has passed.
-   *
-   * @return the entries handled ({@link DueOutcome#DONE})
-   */
-  private int drainDue(byte kind, long uptoMs, long deadlineNanos, java.util.function.Function<TimeIndex.Entry, DueOutcome> handle) {
-    int done = 0;
-    boolean more = true;
-    while (more && System.nanoTime() < deadlineNanos) {
-      List<TimeIndex.Entry> batch = timeIndex.due(kind, uptoMs, SCAN_BATCH);
-      int progress = 0;
-      for (TimeIndex.Entry e : batch) {
-        DueOutcome outcome = handle.apply(e);
-        if (outcome != DueOutcome.NOT_YET) {
-          progress++;
-        }
-        if (outcome == DueOutcome.DONE) {
-          done++;
-        }
-      }
-      more = batch.size() == SCAN_BATCH && progress > 0;
-    }
-    return done;
-  }
-
-  /** Due entries read from the time index at a time. */
-  static final int SCAN_BATCH = 500;
-  /** Work one idle scan may do before it leaves the rest to the next scan, ms (a batch in progress is finished). */
-  static final long SCAN_BUDGET_MS = 200;
-
-  /**
-   * State written before the time index existed (or an index lost with its changelog) has open
-   * channels and end markers but no index: index them once, so that they still time out. A channel
-   * state without a last-seen time (layout 1) counts as seen now.
-   */
-  private void rebuildTimeIndexIfMissing() {
-    if (!timeIndex.isEmpty()) {
-      return;
-    }
-    long indexed = 0;
-    long now = context.currentSystemTimeMs();
-    List<KeyValue<Bytes, ChannelState>> unseen = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> it = channels.all()) {
-      while (it.hasNext()) {
-        KeyValue<Bytes, byte[]> kv = it.next();
-        ChannelState state = ChannelState.fromBytes(kv.value);
-        if (state.isEnded()) {
-          continue;
-        }
-        if (state.lastSeenWallMs == ChannelState.NEVER) {
-          unseen.add(KeyValue.pair(kv.key, state));
-        } else {
-          timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), state.lastSeenWallMs);
-        }
-        indexed++;
-      }
-    }
-    for (KeyValue<Bytes, ChannelState> kv : unseen) {
-      kv.value.lastSeenWallMs = now;
-      channels.put(kv.key, kv.value.toBytes());
-      timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), now);
-    }
-    try (KeyValueIterator<Bytes, Long> it = ended.all()) {
-      while (it.hasNext()) {
-        KeyValue<Bytes, Long> kv = it.next();
-        timeIndex.add(TimeIndex.ENDED, kv.key.get(), kv.value);
-        indexed++;
-      }
-    }
-    if (indexed > 0) {
-      log.info("task {}: indexed {} open channels and end markers written before the time index", context.taskId(), indexed);
-    }
-  }
-
-  // ---------------------------------------------------------------- dead letters
-
-  private void deadLetter(Record<String, AudioChunk> record, DeadLetterReason reason, String detail) {
-    metrics.deadLetter(reason.name());
-    RecordHeaders headers = new RecordHeaders();
-    record.headers().forEach(headers::add);
-    headers.add(HEADER_REASON, reason.name().getBytes(StandardCharsets.UTF_8));
-    headers.add(HEADER_DETAIL, truncate(detail, 1000).getBytes(StandardCharsets.UTF_8));
-    context.recordMetadata().ifPresent(m -> headers.add(HEADER_SOURCE,
-        (m.topic() + "/" + m.partition() + "@" + m.offset()).getBytes(StandardCharsets.UTF_8)));
-    String key = record.key() == null ? null : truncate(record.key(), TopologySettings.MAX_CALL_ID_CHARS);
-    AudioChunk value = record.value();
-    if (value != null && reason == DeadLetterReason.CALL_ID_TOO_LONG) {
-      value = AudioChunk.newBuilder(value).setCallId(truncate(value.getCallId(), TopologySettings.MAX_CALL_ID_CHARS)).build();
-    }
-    if (value != null && reason == DeadLetterReason.OVERSIZE_PAYLOAD) {
-      value = AudioChunk.newBuilder(value).setPayload(ByteBuffer.allocate(0)).build();
-    }
-    context.forward(new Record<>(key, new Output.DeadLetter(value), record.timestamp(), headers));
-  }
-
-  private static String truncate(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max);
+    reaper.scan(nowMs, (prefix, state) -> endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd),
+        new BlockWriter(prefix, state, state.lastChunkTimestampMs), CallEndReason.IDLE_TIMEOUT));
+    pollInference();
   }
 
   @Override
   public void close() {
-    // Windows still in flight complete into a queue nobody drains; they stay pending in the store
-    // and are resubmitted by whichever instance initialises this task next.
-    completions = new ConcurrentLinkedQueue<>();
+    // Queued windows are withdrawn from the batcher; windows already running complete into a queue
+    // nobody drains. All stay pending in the store and are resubmitted by whichever instance
+    // initialises this task next.
+    dispatch.close();
     metrics.openStreams(-openStreamsHere);
     openStreamsHere = 0;
   }

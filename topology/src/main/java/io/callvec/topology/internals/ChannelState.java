@@ -17,10 +17,12 @@ import java.nio.charset.StandardCharsets;
  * 4 + resampler history) + 8 × dimension (the running vector sum in doubles).
  */
 public final class ChannelState {
-  private static final byte VERSION = 2;
-  /** The previous layout: the same without {@link #lastSeenWallMs}. */
+  private static final byte VERSION = 3;
+  /** The previous layout: the same without {@link #failedSegments}. */
+  private static final byte VERSION_2 = 2;
+  /** The first layout: as layout 2 without {@link #lastSeenInputMs}. */
   private static final byte VERSION_1 = 1;
-  /** {@link #lastSeenWallMs} of a state that has none (written in layout 1). */
+  /** {@link #lastSeenInputMs} of a state that has none (written in layout 1). */
   static final long NEVER = Long.MIN_VALUE;
 
   String channelName = "";
@@ -36,6 +38,8 @@ public final class ChannelState {
   int pendingWindows;
   /** Segments embedded and pooled into the call sum. */
   int embeddedSegments;
+  /** Segments whose window the model failed on alone (dead-lettered as poison windows, not pooled); 0 in layouts 1 and 2. */
+  int failedSegments;
   /** Duration-weighted sum of segment vectors (weights in samples); null before the first. */
   double[] vectorSum;
   long weightSamples;
@@ -46,10 +50,14 @@ public final class ChannelState {
   /** 0 = open, else the end reason's ordinal + 1 (schema enum CallEndReason). */
   int endReason;
   /**
-   * Wall-clock time of the last chunk accepted, ms (the idle timeout's clock; the time index holds
-   * the same time to the second); {@link #NEVER} in a state written in layout 1.
+   * The task's input clock when the last chunk was accepted, ms: the task's stream time (the
+   * largest record timestamp it has processed), at most the wall clock (see {@link IdleReaper}).
+   * The idle timeout compares it with the input clock now, so time the task spent away, being
+   * restored or catching up on a backlog does not count; the time index holds the same time to
+   * the second. Layout 2 wrote wall-clock time here (equal for a live feed); {@link #NEVER} in a
+   * state written in layout 1.
    */
-  long lastSeenWallMs = NEVER;
+  long lastSeenInputMs = NEVER;
 
   boolean isEnded() {
     return endReason != 0;
@@ -59,7 +67,7 @@ public final class ChannelState {
     byte[] name = channelName.getBytes(StandardCharsets.UTF_8);
     int dim = vectorSum == null ? -1 : vectorSum.length;
     ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8
-        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 6);
+        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 6 + 4);
     b.put(VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
     b.putInt(frontEnd.length).put(frontEnd);
     b.putLong(nextWindowStart);
@@ -70,15 +78,16 @@ public final class ChannelState {
     }
     b.putLong(weightSamples).putLong(firstSegmentStart).putLong(lastSegmentEnd);
     b.putLong(firstChunkTimestampMs).putLong(lastChunkTimestampMs);
-    b.putLong(lastSeenWallMs);
+    b.putLong(lastSeenInputMs);
+    b.putInt(failedSegments);
     return b.array();
   }
 
   static ChannelState fromBytes(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     byte v = b.get();
-    if (v != VERSION && v != VERSION_1) {
-      throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION_1 + " or " + VERSION + ")");
+    if (v != VERSION && v != VERSION_2 && v != VERSION_1) {
+      throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION_1 + ".." + VERSION + ")");
     }
     ChannelState s = new ChannelState();
     s.channelName = string(b);
@@ -102,7 +111,8 @@ public final class ChannelState {
     s.lastSegmentEnd = b.getLong();
     s.firstChunkTimestampMs = b.getLong();
     s.lastChunkTimestampMs = b.getLong();
-    s.lastSeenWallMs = v == VERSION_1 ? NEVER : b.getLong();
+    s.lastSeenInputMs = v == VERSION_1 ? NEVER : b.getLong();
+    s.failedSegments = v == VERSION ? b.getInt() : 0;
     if (b.hasRemaining()) {
       throw new IllegalStateException("channel state has " + b.remaining() + " trailing bytes");
     }

@@ -24,7 +24,8 @@ class ChannelStateTest {
     s.lastSegmentEnd = 400_000;
     s.firstChunkTimestampMs = 1_000;
     s.lastChunkTimestampMs = 26_000;
-    s.lastSeenWallMs = 1_764_000_000_123L;
+    s.lastSeenInputMs = 1_764_000_000_123L;
+    s.failedSegments = 1;
     return s;
   }
 
@@ -50,18 +51,32 @@ class ChannelStateTest {
     ChannelState s = sample();
     ChannelState back = ChannelState.fromBytes(s.toBytes());
     assertSameExceptLastSeen(s, back);
-    assertEquals(s.lastSeenWallMs, back.lastSeenWallMs);
+    assertEquals(s.lastSeenInputMs, back.lastSeenInputMs);
+    assertEquals(1, back.failedSegments);
   }
 
   @Test
   void aStateInTheFirstLayoutReadsWithoutALastSeenTime() {
     ChannelState s = sample();
-    byte[] v2 = s.toBytes();
-    byte[] v1 = Arrays.copyOf(v2, v2.length - 8); // layout 1 ended after lastChunkTimestampMs
+    byte[] v3 = s.toBytes();
+    byte[] v1 = Arrays.copyOf(v3, v3.length - 12); // layout 1 ended after lastChunkTimestampMs
     v1[0] = 1;
     ChannelState back = ChannelState.fromBytes(v1);
     assertSameExceptLastSeen(s, back);
-    assertEquals(ChannelState.NEVER, back.lastSeenWallMs);
+    assertEquals(ChannelState.NEVER, back.lastSeenInputMs);
+  }
+
+  @Test
+  void aStateInTheSecondLayoutReadsWithoutFailedSegments() {
+    ChannelState s = sample();
+    s.failedSegments = 0;
+    byte[] v3 = s.toBytes();
+    byte[] v2 = Arrays.copyOf(v3, v3.length - 4); // layout 2 ended after lastSeenInputMs
+    v2[0] = 2;
+    ChannelState back = ChannelState.fromBytes(v2);
+    assertSameExceptLastSeen(s, back);
+    assertEquals(s.lastSeenInputMs, back.lastSeenInputMs);
+    assertEquals(0, back.failedSegments);
   }
 
   @Test
