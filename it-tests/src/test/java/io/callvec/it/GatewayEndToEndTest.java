@@ -171,6 +171,14 @@ class GatewayEndToEndTest {
   /** A JDK WebSocket client that keeps the server's text messages. */
   static final class Listener implements WebSocket.Listener {
     final StringBuilder texts = new StringBuilder();
+    /** Completed when the server's close frame arrives: the server has read every frame sent before ours. */
+    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closed.complete(statusCode);
+      return null;
+    }
 
     @Override
     public synchronized CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
@@ -193,8 +201,9 @@ class GatewayEndToEndTest {
   }
 
   /** Twilio's message sequence: connected, start (both tracks), media per 20 ms per track, stop. */
-  static void playTwilio(int port, String callSid, byte[][] audio) {
-    WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/twilio"), new Listener()).join();
+  static void playTwilio(int port, String callSid, byte[][] audio) throws Exception {
+    Listener l = new Listener();
+    WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/twilio"), l).join();
     String sid = "MZ" + callSid.substring(2);
     long seq = 0;
     ws.sendText("{\"event\":\"connected\",\"protocol\":\"Call\",\"version\":\"1.0.0\"}", true).join();
@@ -213,6 +222,9 @@ class GatewayEndToEndTest {
     ws.sendText("{\"event\":\"stop\",\"sequenceNumber\":\"" + (++seq) + "\",\"streamSid\":\"" + sid + "\",\"stop\":{\"accountSid\":"
         + "\"AC00000000000000000000000000000000\",\"callSid\":\"" + callSid + "\"}}", true).join();
     ws.sendClose(1000, "").join();
+    // The gateway reads frames in order and answers our close after the stop before it: wait for
+    // that, or shutting the gateway down next could close the connection before it read them all.
+    assertEquals(1000, l.closed.get(60, TimeUnit.SECONDS), "the gateway's answer to our close");
   }
 
   /** AudioHook's sequence: open, opened, stereo PCMU frames of 100 ms, ping/pong, close, closed. */

@@ -23,7 +23,7 @@ public enum Settings {
   MIN_FINAL_WINDOW_MS("callvec.min.final.window.ms", "1000", "Shortest final partial window emitted at end of call, in milliseconds."),
   REORDER_LATENESS_MS("callvec.reorder.lateness.ms", "500", "How far behind the newest chunk a chunk may arrive and still be placed, in milliseconds of audio."),
   MAX_GAP_FILL_MS("callvec.gap.fill.max.ms", "1000", "Longest gap filled with silence, in milliseconds; a longer gap starts a new contiguous run."),
-  IDLE_TIMEOUT_MS("callvec.idle.timeout.ms", "30000", "A call × channel with no chunk for this long (wall clock, milliseconds) is ended as if it had sent end-of-stream."),
+  IDLE_TIMEOUT_MS("callvec.idle.timeout.ms", "30000", "A call × channel with no chunk for this long on its task's input clock (stream time, advancing with the wall clock while no record arrives), in milliseconds, is ended as if it had sent end-of-stream."),
   IDLE_SCAN_INTERVAL_MS("callvec.idle.scan.interval.ms", "1000", "How often open calls are checked for the idle timeout, in milliseconds."),
   MAX_PAYLOAD_BYTES("callvec.max.payload.bytes", "65536", "Largest accepted chunk payload, in bytes; larger chunks go to the DLQ."),
   MODEL_PATH("callvec.model.path", "classpath:fixture",

@@ -58,8 +58,18 @@ import org.slf4j.LoggerFactory;
  *       never emitted twice; an aborted one leaves the entry pending.
  * </ul>
  *
- * <p>A window whose inference fails permanently (after the batcher's retries) stops the stream
- * thread with a {@link StreamsException}: nothing is committed for it and it is never dropped.
+ * <p>A window the model fails on alone while it embeds others (a {@code PoisonWindowException}
+ * from the batcher, which splits a failed batch to find it) is dead-lettered with its coordinates
+ * and counted in the call's {@code failedSegments}. Any other inference failure (an outage, after
+ * the batcher's retries) stops the stream thread with a {@link StreamsException}: nothing is
+ * committed for it and it is never dropped.
+ *
+ * <h2>The parts, in the order a chunk meets them</h2>
+ *
+ * {@link ChunkIntake} (checks without state), the front end and {@code BlockWriter} (audio blocks,
+ * windows cut and made durable as pending), {@link WindowDispatch} (to the batcher without waiting
+ * for room, and back), the emission of segments and call embeddings (this class), {@link
+ * IdleReaper} (streams whose input went quiet), {@link DeadLetters}.
  *
  * <h2>State per open call × channel</h2>
  *
