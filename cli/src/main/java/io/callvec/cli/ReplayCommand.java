@@ -5,6 +5,7 @@ import io.callvec.audio.AudioFormatException;
 import io.callvec.player.AudioFiles;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.ChunkProducerProperties;
 import io.callvec.schemas.registry.ConfluentAvroSerde;
 import io.callvec.schemas.registry.RegistryConfig;
 import io.callvec.schemas.serde.CallvecSerdes;
@@ -13,8 +14,6 @@ import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -239,30 +238,16 @@ public final class ReplayCommand implements Callable<Integer> {
     }
   }
 
-  /** Defaults, then the file, then --bootstrap-servers. */
+  /** Defaults, then the file, then --bootstrap-servers ({@link ChunkProducerProperties}). */
   private Properties producerProperties() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "callvec-replay");
-    if (producerConfig != null) {
-      Properties file = new Properties();
-      try (Reader r = Files.newBufferedReader(producerConfig, StandardCharsets.UTF_8)) {
-        file.load(r);
-      } catch (IOException e) {
-        throw usage("--producer-config " + producerConfig + ": cannot read it: " + e.getMessage());
-      }
-      file.stringPropertyNames().forEach(k -> p.put(k.trim(), file.getProperty(k).trim()));
-      if ("false".equalsIgnoreCase(p.getProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG))) {
-        log.warn("{} disables the idempotent producer: a retried send may write a chunk twice", producerConfig);
-      }
+    Properties p;
+    try {
+      p = ChunkProducerProperties.layered("callvec-replay", Map.of(), producerConfig, bootstrapServers);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
-    if (bootstrapServers != null) {
-      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    }
-    if (p.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "").isBlank()) {
-      throw usage("give --bootstrap-servers HOST:PORT (or bootstrap.servers in --producer-config)");
+    if (ChunkProducerProperties.idempotenceDisabled(p)) {
+      log.warn("{} disables the idempotent producer: a retried send may write a chunk twice", producerConfig);
     }
     return p;
   }

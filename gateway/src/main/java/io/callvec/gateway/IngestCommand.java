@@ -1,15 +1,16 @@
 package io.callvec.gateway;
 
 import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.ChunkProducerProperties;
 import io.callvec.schemas.serde.CallvecSerdes;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -216,34 +217,20 @@ public final class IngestCommand implements Callable<Integer> {
     }
   }
 
+  /** Defaults (and max.block.ms 10 s), then the file, then the JAAS secret from the environment, then --bootstrap-servers. */
   private Properties producerProperties() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "callvec-ingest");
-    if (producerConfig != null) {
-      Properties file = new Properties();
-      try (Reader r = Files.newBufferedReader(producerConfig, StandardCharsets.UTF_8)) {
-        file.load(r);
-      } catch (IOException e) {
-        throw usage("--producer-config " + producerConfig + ": cannot read it: " + e.getMessage());
-      }
-      file.stringPropertyNames().forEach(k -> p.put(k.trim(), file.getProperty(k).trim()));
-      if ("false".equalsIgnoreCase(p.getProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG))) {
-        log.warn("{} disables the idempotent producer: a retried send may write a chunk twice", producerConfig);
-      }
+    Properties p;
+    try {
+      p = ChunkProducerProperties.layered("callvec-ingest", Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000"), producerConfig, bootstrapServers);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+    if (ChunkProducerProperties.idempotenceDisabled(p)) {
+      log.warn("{} disables the idempotent producer: a retried send may write a chunk twice", producerConfig);
     }
     String jaas = System.getenv(SASL_JAAS_ENV);
     if (jaas != null && !jaas.isBlank()) {
       p.put("sasl.jaas.config", jaas); // as callvec run does: the secret never sits in a config file
-    }
-    if (bootstrapServers != null) {
-      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    }
-    if (p.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "").isBlank()) {
-      throw usage("give --bootstrap-servers HOST:PORT (or bootstrap.servers in --producer-config)");
     }
     return p;
   }

@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
+import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
+import io.callvec.it.support.CommittedOutput;
+import io.callvec.it.support.InJvmAppSettings;
+import io.callvec.it.support.WorkDirs;
 import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ModelInfo;
 import io.callvec.model.Similarity;
@@ -33,7 +37,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,15 +45,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
@@ -77,22 +76,11 @@ class EndToEndTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    try (var paths = Files.walk(stateRoot)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    WorkDirs.deleteTree(stateRoot);
   }
 
   private CallvecConfig config(KafkaBroker broker, String stateDir) {
-    Map<String, String> m = new HashMap<>();
-    m.put("bootstrap.servers", broker.bootstrapServers());
-    m.put("application.id", prefix + "-app");
-    m.put("state.dir", stateRoot.resolve(stateDir).toString());
-    m.put("callvec.input.topic", prefix + ".chunks");
-    m.put("callvec.segments.topic", prefix + ".segments");
-    m.put("callvec.calls.topic", prefix + ".calls");
-    m.put("callvec.dlq.topic", prefix + ".dlq");
-    m.put("callvec.http.port", "0");
-    m.put("callvec.batch.max.delay.ms", "5");
+    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(stateDir));
     m.put("num.stream.threads", "2");
     return CallvecConfig.builder().overrides(m).build();
   }
@@ -122,45 +110,19 @@ class EndToEndTest {
   }
 
   /** Everything committed on the output topics, read until {@code calls} call embeddings arrived and then 3 s more. */
-  private static Output readOutputs(KafkaBroker broker, CallvecConfig cfg, int calls, CallvecApp app) throws Exception {
-    Properties p = new Properties();
-    p.putAll(broker.clientConfig());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    Output out = new Output();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"), cfg.raw("callvec.dlq.topic")));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
-      long quietUntil = Long.MAX_VALUE;
-      while (System.nanoTime() < Math.min(deadline, quietUntil)) {
-        if (app != null && app.failure() != null) {
-          throw new AssertionError("the app failed", app.failure());
-        }
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.topic().equals(cfg.raw("callvec.segments.topic"))) {
-            out.segments.add(CallvecSerdes.segmentEmbedding().deserializer().deserialize(r.topic(), r.value()));
-          } else if (r.topic().equals(cfg.raw("callvec.calls.topic"))) {
-            out.calls.add(CallvecSerdes.callEmbedding().deserializer().deserialize(r.topic(), r.value()));
-          } else {
-            out.deadLetters.add(r);
-          }
-        }
-        if (out.calls.size() >= calls && quietUntil == Long.MAX_VALUE) {
-          quietUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        }
+  private static CommittedOutput readOutputs(KafkaBroker broker, CallvecConfig cfg, int calls, CallvecApp app) {
+    AppTopics topics = new AppTopics(cfg.raw("callvec.input.topic"), cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"),
+        cfg.raw("callvec.dlq.topic"));
+    CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, calls, Duration.ofSeconds(150), Duration.ofSeconds(3), () -> {
+      if (app != null && app.failure() != null) {
+        throw new AssertionError("the app failed", app.failure());
       }
-    }
+    });
     return out;
   }
 
-  private static final class Output {
-    final List<SegmentEmbedding> segments = new ArrayList<>();
-    final List<CallEmbedding> calls = new ArrayList<>();
-    final List<ConsumerRecord<String, byte[]>> deadLetters = new ArrayList<>();
-  }
 
-  private static void assertExactlyOnce(Output out, Map<String, float[]> expected, int streams) {
+  private static void assertExactlyOnce(CommittedOutput out, Map<String, float[]> expected, int streams) {
     Map<String, Integer> seen = new HashMap<>();
     for (SegmentEmbedding s : out.segments) {
       String key = CallFixtures.segmentKey(s.getCallId(), s.getChannel().getIndex(), s.getStartSample16k(), s.getEndSample16k());
@@ -197,7 +159,7 @@ class EndToEndTest {
         raw.send(new ProducerRecord<>(cfg.raw("callvec.input.topic"), "garbage", "not avro".getBytes(StandardCharsets.UTF_8))).get();
       }
       produce(broker, cfg.raw("callvec.input.topic"), streams);
-      Output out = readOutputs(broker, cfg, streams.size(), app);
+      CommittedOutput out = readOutputs(broker, cfg, streams.size(), app);
       assertExactlyOnce(out, expected, streams.size());
 
       ConsumerRecord<String, byte[]> garbage = out.deadLetters.stream().filter(r -> "garbage".equals(r.key())).findFirst().orElseThrow();
@@ -265,7 +227,7 @@ class EndToEndTest {
     // Phase 2: the real app on a fresh state directory: the pending store comes back from its changelog.
     CallvecConfig cfg2 = config(broker, "restarted");
     try (CallvecApp app = CallvecApp.start(cfg2)) {
-      Output out = readOutputs(broker, cfg2, streams.size(), app);
+      CommittedOutput out = readOutputs(broker, cfg2, streams.size(), app);
       assertExactlyOnce(out, expected, streams.size());
       assertEquals(expected.size(), app.metrics().total("callvec.windows.resubmitted"), 0.0);
     }

@@ -10,7 +10,9 @@ import io.callvec.app.CallvecConfig;
 import io.callvec.audio.G711;
 import io.callvec.gateway.GatewaySettings;
 import io.callvec.gateway.IngestGateway;
+import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
+import io.callvec.it.support.CommittedOutput;
 import io.callvec.model.Similarity;
 import io.callvec.player.AudioFiles;
 import io.callvec.player.CallPlayer;
@@ -45,13 +47,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -112,7 +109,7 @@ class GatewayEndToEndTest {
       } finally {
         assertEquals(0, gateway.shutdown(), "every gateway record acknowledged");
       }
-      Output out = read(broker, cfg, 6, app);
+      CommittedOutput out = read(broker, cfg, 6, app);
       assertTrue(out.deadLetters.isEmpty(), "no dead letters: " + out.deadLetters);
 
       Map<String, float[]> replaySegments = segments(out, replayId);
@@ -257,47 +254,22 @@ class GatewayEndToEndTest {
     ws.sendClose(1000, "").join();
   }
 
-  static final class Output {
-    final List<SegmentEmbedding> segments = new java.util.ArrayList<>();
-    final List<CallEmbedding> calls = new java.util.ArrayList<>();
-    final List<ConsumerRecord<String, byte[]>> deadLetters = new java.util.ArrayList<>();
-  }
 
-  static Output read(KafkaBroker broker, CallvecConfig cfg, int callEmbeddings, CallvecApp app) {
-    Properties p = new Properties();
-    p.putAll(broker.clientConfig());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    Output out = new Output();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-      c.subscribe(List.of(cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"), cfg.raw("callvec.dlq.topic")));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
-      long quietUntil = Long.MAX_VALUE;
-      while (System.nanoTime() < Math.min(deadline, quietUntil)) {
-        if (app.failure() != null) {
-          throw new AssertionError("the app failed", app.failure());
-        }
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          if (r.topic().equals(cfg.raw("callvec.segments.topic"))) {
-            out.segments.add(CallvecSerdes.segmentEmbedding().deserializer().deserialize(r.topic(), r.value()));
-          } else if (r.topic().equals(cfg.raw("callvec.calls.topic"))) {
-            out.calls.add(CallvecSerdes.callEmbedding().deserializer().deserialize(r.topic(), r.value()));
-          } else {
-            out.deadLetters.add(r);
-          }
-        }
-        if (out.calls.size() >= callEmbeddings && quietUntil == Long.MAX_VALUE) {
-          quietUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        }
+  /** Everything committed on the output topics, read until {@code calls} call embeddings arrived and then 3 s more. */
+  static CommittedOutput read(KafkaBroker broker, CallvecConfig cfg, int calls, CallvecApp app) {
+    AppTopics topics = new AppTopics(cfg.raw("callvec.input.topic"), cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"),
+        cfg.raw("callvec.dlq.topic"));
+    CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, calls, Duration.ofSeconds(150), Duration.ofSeconds(3), () -> {
+      if (app.failure() != null) {
+        throw new AssertionError("the app failed", app.failure());
       }
-    }
-    assertEquals(callEmbeddings, out.calls.size(), "call embeddings");
+    });
+    assertEquals(calls, out.calls.size(), "call embeddings");
     return out;
   }
 
   /** A call's segments keyed {@code <channel>/<start>-<end>}, each exactly once. */
-  static Map<String, float[]> segments(Output out, String callId) {
+  static Map<String, float[]> segments(CommittedOutput out, String callId) {
     Map<String, float[]> m = new HashMap<>();
     for (SegmentEmbedding s : out.segments) {
       if (s.getCallId().equals(callId)) {
@@ -308,7 +280,7 @@ class GatewayEndToEndTest {
     return m;
   }
 
-  static float[] callVector(Output out, String callId, int channel) {
+  static float[] callVector(CommittedOutput out, String callId, int channel) {
     CallEmbedding c = out.calls.stream().filter(x -> x.getCallId().equals(callId) && x.getChannel().getIndex() == channel).findFirst().orElse(null);
     assertNotNull(c, "no call embedding for " + callId + "/" + channel);
     return Vectors.fromBytes(c.getVector(), c.getDimension());

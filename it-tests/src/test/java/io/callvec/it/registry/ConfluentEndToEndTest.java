@@ -12,6 +12,8 @@ import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.CallFixtures;
+import io.callvec.it.support.InJvmAppSettings;
+import io.callvec.it.support.WorkDirs;
 import io.callvec.model.Similarity;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
@@ -30,7 +32,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -77,22 +78,11 @@ class ConfluentEndToEndTest {
     if (registry != null) {
       registry.close();
     }
-    try (var paths = Files.walk(stateRoot)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    WorkDirs.deleteTree(stateRoot);
   }
 
   private static CallvecConfig config(KafkaBroker broker, String prefix, boolean confluent) {
-    Map<String, String> m = new HashMap<>();
-    m.put("bootstrap.servers", broker.bootstrapServers());
-    m.put("application.id", prefix + "-app");
-    m.put("state.dir", stateRoot.resolve(prefix).toString());
-    m.put("callvec.input.topic", prefix + ".chunks");
-    m.put("callvec.segments.topic", prefix + ".segments");
-    m.put("callvec.calls.topic", prefix + ".calls");
-    m.put("callvec.dlq.topic", prefix + ".dlq");
-    m.put("callvec.http.port", "0");
-    m.put("callvec.batch.max.delay.ms", "5");
+    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
     if (confluent) {
       m.put("callvec.serde", "confluent");
       m.put("schema.registry.url", registry.url());

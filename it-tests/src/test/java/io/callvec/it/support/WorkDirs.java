@@ -23,4 +23,14 @@ public final class WorkDirs {
       throw new UncheckedIOException("cannot create a work folder for " + name, e);
     }
   }
+
+  /** Deletes a folder and everything in it (nothing if it does not exist). */
+  public static void deleteTree(Path dir) throws IOException {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
 }
