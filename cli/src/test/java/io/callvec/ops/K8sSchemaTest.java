@@ -33,6 +33,17 @@ class K8sSchemaTest {
   }
 
   @Test
+  void theGatewayManifestsMatchTheirSchemasStrictly() throws Exception {
+    ExternalTools.Result r = validate(RepoFiles.path("ops/k8s/gateway"));
+    int documents = 0;
+    for (String f : GatewayManifestsTest.yamlFiles()) {
+      documents += RepoFiles.yamlDocuments("ops/k8s/gateway/" + f).size();
+    }
+    assertEquals(0, r.exit(), r.output());
+    assertTrue(documents > 0 && r.output().contains(documents + " passed, 0 failed"), "expected all " + documents + " documents validated:\n" + r.output());
+  }
+
+  @Test
   void theValidatorRejectsTyposWrongTypesAndUnknownKinds(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("sts.yaml"), RepoFiles.text("ops/k8s/statefulset.yaml").replace("livenessProbe:", "livenesProbe:"));
     Files.writeString(dir.resolve("keda.yaml"), RepoFiles.text("ops/k8s/keda.yaml").replace("maxReplicaCount: 12", "maxReplicaCount: \"12\""));
