@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.broker.LocalKafkaCluster;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import java.io.ByteArrayOutputStream;
@@ -15,9 +14,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Real telephone prompts played over Genesys AudioHook by the JDK's WebSocket client: open/opened,
@@ -26,20 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class AudioHookGatewayTest {
   static final String TOPIC = "audiohook-audio";
-  static LocalKafkaCluster kafka;
-
-  @BeforeAll
-  static void broker() {
-    kafka = LocalKafkaCluster.startSingleNode();
-    kafka.createTopics(3, TOPIC);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final TestBroker BROKER = new TestBroker(TOPIC, 3);
 
   @Test
   void sessionWithPauseAndDiscardArrivesWholeInKafka() throws Exception {
@@ -49,7 +34,7 @@ class AudioHookGatewayTest {
     samples -= samples % 160; // whole 20 ms records, to check each one
     byte[] ext = Arrays.copyOf(pad(external, samples), samples);
     byte[] in = Arrays.copyOf(pad(internal, samples), samples);
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
       AudioHookMessages ah = new AudioHookMessages("e160e428-53e2-487c-977d-96989bf5c99d", "090eaa2f-72fa-480a-83e0-8667ff89c0ec");
       GatewayFixture.Client c = f.connect(IngestGateway.AUDIOHOOK_PATH, Map.of("Audiohook-Organization-Id", "d7934305-0972-4844-938e-9060eef73d05",
           "Audiohook-Session-Id", ah.sessionId, "Audiohook-Correlation-Id", "30b0e395-84d3-4570-ac13-9a62d8f514c0"));
@@ -93,7 +78,7 @@ class AudioHookGatewayTest {
     byte[] external = GatewayFixture.prompt("hello-world");
     byte[] internal = GatewayFixture.prompt("agent-loggedoff");
     int samples = 8000; // 1 s per session
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
       String conv = "5b1e6f3c-9a51-4c1b-8f8d-3f3f3a2d9e01";
       AudioHookMessages first = new AudioHookMessages("11111111-2222-3333-4444-555555555555", conv);
       GatewayFixture.Client c1 = f.connect(IngestGateway.AUDIOHOOK_PATH, Map.of());

@@ -3,7 +3,6 @@ package io.callvec.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.broker.LocalKafkaCluster;
 import io.callvec.schemas.AudioChunk;
 import java.net.http.WebSocket;
 import java.time.Duration;
@@ -13,9 +12,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,27 +24,14 @@ import org.slf4j.LoggerFactory;
 class GatewayHostileTest {
   private static final Logger log = LoggerFactory.getLogger(GatewayHostileTest.class);
   static final String TOPIC = "hostile-audio";
-  static LocalKafkaCluster kafka;
-
-  @BeforeAll
-  static void broker() {
-    kafka = LocalKafkaCluster.startSingleNode();
-    kafka.createTopics(2, TOPIC);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final TestBroker BROKER = new TestBroker(TOPIC, 2);
 
   @Test
   void eachHostileClientGetsItsAnswerAndTheGoodCallIsUndisturbed() throws Exception {
     GatewaySettings s = GatewaySettings.insecureDefaults(TOPIC).withLimits(100, 64 * 1024, Duration.ofSeconds(2), 250);
     byte[] inbound = GatewayFixture.prompt("hello-world");
     byte[] outbound = GatewayFixture.prompt("agent-loggedoff");
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, s)) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, s)) {
       TwilioMessages good = new TwilioMessages("CAgood000000000000000000000000000", "MZgood");
       GatewayFixture.Client goodClient = f.connect(IngestGateway.TWILIO_PATH, Map.of());
       List<String> goodMessages = good.call(inbound, outbound);
@@ -137,7 +122,7 @@ class GatewayHostileTest {
 
   @Test
   void aClientThatStopsReadingIsDisconnectedAlone() throws Exception {
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
       CompletableFuture<Void> opened = new CompletableFuture<>();
       WebSocket ws = f.http.newWebSocketBuilder().buildAsync(f.uri(IngestGateway.AUDIOHOOK_PATH), new WebSocket.Listener() {
         @Override

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.broker.LocalKafkaCluster;
 import io.callvec.broker.SelfSignedTls;
 import io.callvec.schemas.AudioChunk;
 import java.net.URI;
@@ -23,9 +22,8 @@ import java.util.concurrent.CompletionException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,20 +36,7 @@ class GatewaySecurityTest {
   static final String TOKEN = "twilio-token-0123456789";
   static final String API_KEY = "SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh";
   static final String SECRET = "TXlTdXBlclNlY3JldEtleVRlbGxOby0xITJAMyM0JDU=";
-  static LocalKafkaCluster kafka;
-
-  @BeforeAll
-  static void broker() {
-    kafka = LocalKafkaCluster.startSingleNode();
-    kafka.createTopics(1, TOPIC);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final TestBroker BROKER = new TestBroker(TOPIC, 1);
 
   static GatewaySettings secured() {
     return GatewaySettings.insecureDefaults(TOPIC).withAuth(new GatewaySettings.TwilioAuth(TOKEN, null, false),
@@ -66,7 +51,7 @@ class GatewaySecurityTest {
 
   @Test
   void twilioSignatureIsCheckedOnTheUpgrade() throws Exception {
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, secured())) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, secured())) {
       String path = IngestGateway.TWILIO_PATH + "?tenant=acme";
       String url = "ws://127.0.0.1:" + f.gateway.port() + path;
       assertEquals(403, refusedStatus(f, path, Map.of()), "no signature");
@@ -89,7 +74,7 @@ class GatewaySecurityTest {
 
   @Test
   void audioHookApiKeyAndSignatureAreCheckedOnTheUpgrade() throws Exception {
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, secured())) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, secured())) {
       String authority = "127.0.0.1:" + f.gateway.port();
       Map<String, String> h = new HashMap<>();
       h.put("Audiohook-Organization-Id", "d7934305-0972-4844-938e-9060eef73d05");
@@ -136,7 +121,7 @@ class GatewaySecurityTest {
   @Test
   void tlsServesWssAndTheSignatureCoversTheWssUrl(@TempDir Path dir) throws Exception {
     SelfSignedTls.Material tls = SelfSignedTls.generate(dir);
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, secured().withTls(new GatewaySettings.Tls(tls.keystore(), tls.keystorePassword())))) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, secured().withTls(new GatewaySettings.Tls(tls.keystore(), tls.keystorePassword())))) {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       try (var in = Files.newInputStream(tls.truststore())) {
         trust.load(in, tls.truststorePassword().toCharArray());
@@ -162,7 +147,7 @@ class GatewaySecurityTest {
   @Test
   void connectionLimitAndOperatorEndpoint() throws Exception {
     GatewaySettings s = GatewaySettings.insecureDefaults(TOPIC).withLimits(2, 64 * 1024, Duration.ofSeconds(30), 250);
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, s)) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, s)) {
       GatewayFixture.Client a = f.connect(IngestGateway.TWILIO_PATH, Map.of());
       GatewayFixture.Client b = f.connect(IngestGateway.AUDIOHOOK_PATH, Map.of());
       assertEquals(503, refusedStatus(f, IngestGateway.TWILIO_PATH, Map.of()), "third connection over the limit of 2");

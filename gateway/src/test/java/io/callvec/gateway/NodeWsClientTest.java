@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.callvec.broker.LocalKafkaCluster;
 import io.callvec.schemas.AudioChunk;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -12,13 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,24 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
 class NodeWsClientTest {
   static final String TOPIC = "node-audio";
   static final Path SCRIPT = Path.of("src/test/node/media-client.cjs");
-  static LocalKafkaCluster kafka;
-
-  @BeforeAll
-  static void broker() {
-    kafka = LocalKafkaCluster.startSingleNode();
-    kafka.createTopics(2, TOPIC);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final TestBroker BROKER = new TestBroker(TOPIC, 2);
 
   @Test
   void twilioFromNodeWs(@TempDir Path dir) throws Exception {
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
       String callSid = "CAnodews0000000000000000000000000";
       String out = play(dir, "twilio", f.uri(IngestGateway.TWILIO_PATH).toString(), callSid);
       assertTrue(out.contains("\"closeCode\":1000"), out);
@@ -60,7 +44,7 @@ class NodeWsClientTest {
 
   @Test
   void audioHookFromNodeWs(@TempDir Path dir) throws Exception {
-    try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
+    try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, GatewaySettings.insecureDefaults(TOPIC))) {
       String conv = "0d0e0f10-1112-4314-9516-171819202122";
       String out = play(dir, "audiohook", f.uri(IngestGateway.AUDIOHOOK_PATH).toString(), conv);
       assertTrue(out.contains("\"closeCode\":1000"), out);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.callvec.broker.LocalKafkaCluster;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import java.io.ByteArrayOutputStream;
@@ -16,9 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,20 +29,7 @@ import org.slf4j.LoggerFactory;
 class TwilioGatewayTest {
   private static final Logger log = LoggerFactory.getLogger(TwilioGatewayTest.class);
   static final String TOPIC = "twilio-audio";
-  static LocalKafkaCluster kafka;
-
-  @BeforeAll
-  static void broker() {
-    kafka = LocalKafkaCluster.startSingleNode();
-    kafka.createTopics(3, TOPIC);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final TestBroker BROKER = new TestBroker(TOPIC, 3);
 
   @Test
   void passThroughAndAggregatedCallsArriveWholeInKafka() throws Exception {
@@ -55,7 +40,7 @@ class TwilioGatewayTest {
     int[] chunkMs = {20, 100};
     for (int k = 0; k < chunkMs.length; k++) {
       int ms = chunkMs[k];
-      try (GatewayFixture f = new GatewayFixture(kafka, TOPIC, GatewaySettings.insecureDefaults(TOPIC).withChunkMs(ms))) {
+      try (GatewayFixture f = new GatewayFixture(BROKER.kafka(), TOPIC, GatewaySettings.insecureDefaults(TOPIC).withChunkMs(ms))) {
         String callSid = "CA" + ms + "0000000000000000000000000000000";
         TwilioMessages tw = new TwilioMessages(callSid, "MZ" + ms);
         GatewayFixture.Client c = f.connect(IngestGateway.TWILIO_PATH, Map.of());
