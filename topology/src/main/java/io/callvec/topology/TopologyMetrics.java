@@ -29,6 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code callvec.backpressure.waits}: times a task waited for the batcher's full queue;
  *       {@code callvec.windows.resubmitted}: pending windows resubmitted after a restart or
  *       rebalance.
+ *   <li>{@code callvec.windows.skipped}: windows not sent to the model because the VAD found too
+ *       little speech in them ({@code callvec.vad.min.speech.fraction}); {@code callvec.vad.frames}:
+ *       32 ms frames the VAD ran on;
  *   <li>{@code callvec.streams.open} (gauge): call × channel streams whose state this instance
  *       holds now (open, or ended and waiting for their last windows' inference); it follows task
  *       moves, unlike started − ended.
@@ -114,6 +117,18 @@ public final class TopologyMetrics {
 
   public void callWithoutSegments() {
     counter("callvec.calls.empty", null, null).increment();
+  }
+
+  /** A window the VAD judged with too little speech: emitted without a vector, not sent to the model. */
+  public void windowSkipped() {
+    counter("callvec.windows.skipped", null, null).increment();
+  }
+
+  /** 32 ms frames the VAD ran on (16 kHz audio of the stream's windows). */
+  public void vadFrames(long frames) {
+    if (frames > 0) {
+      counter("callvec.vad.frames", null, null).increment(frames);
+    }
   }
 
   public void gapFilled(long samples16k) {
