@@ -94,8 +94,42 @@ public final class SpeechGate {
       return Decision.SEND;
     }
     Bytes channelKey = Bytes.wrap(prefix);
-    byte[] stored = store.get(channelKey);
-    GateState g = stored == null ? GateState.initial(start16k) : GateState.fromBytes(stored);
+    Step step;
+    try {
+      step = step(store.get(channelKey), start16k, audio);
+    } catch (InferenceException e) {
+      throw new StreamsException("voice activity detection failed for " + StoreKeys.callId(prefix) + "/" + StoreKeys.channelIndex(prefix)
+          + " at sample " + start16k + ": " + e.getMessage() + " — stopping without committing the chunk", e);
+    }
+    if (step.decision().skip()) {
+      metrics.windowSkipped();
+    } else {
+      store.put(pendingKey, ByteBuffer.allocate(8).putLong(step.decision().speechSamples16k()).array());
+    }
+    store.put(channelKey, step.state());
+    return step.decision();
+  }
+
+  /**
+   * One window's decision and the channel's next VAD state.
+   *
+   * @param decision the verdict on the window
+   * @param state the channel's serialised VAD state after it
+   */
+  public record Step(Decision decision, byte[] state) {}
+
+  /**
+   * The gate without a store (for {@link #window} and for benchmarks): the channel's serialised
+   * state before the window (null for a new channel), the window, the verdict and the state after.
+   * Needs the VAD on.
+   *
+   * @throws InferenceException when Silero VAD fails
+   */
+  public Step step(byte[] stateOrNull, long start16k, float[] audio) throws InferenceException {
+    if (!enabled()) {
+      throw new IllegalStateException("the VAD is off (callvec.vad.enabled=false)");
+    }
+    GateState g = stateOrNull == null ? GateState.initial(start16k) : GateState.fromBytes(stateOrNull);
     long end = start16k + audio.length;
     if (start16k > g.position) {
       g.restartAt(start16k);
@@ -104,14 +138,9 @@ public final class SpeechGate {
     hysteresis.decode(g.hysteresis);
     if (end > g.position) {
       int from = (int) (g.position - start16k);
-      float[] probabilities;
-      try {
-        probabilities = detection.vad().process(g.vad, audio, from, audio.length - from);
-      } catch (InferenceException e) {
-        throw new StreamsException("voice activity detection failed for " + StoreKeys.callId(prefix) + "/" + StoreKeys.channelIndex(prefix)
-            + " at sample " + g.position + ": " + e.getMessage() + " — stopping without committing the chunk", e);
-      }
-      metrics.vadFrames(probabilities.length);
+      long t0 = System.nanoTime();
+      float[] probabilities = detection.vad().process(g.vad, audio, from, audio.length - from);
+      metrics.vadRan(probabilities.length, System.nanoTime() - t0);
       for (float p : probabilities) {
         g.label(hysteresis.heldFrames(), hysteresis.accept(p), p >= detection.settings().options().onsetThreshold());
       }
@@ -122,13 +151,9 @@ public final class SpeechGate {
     boolean skip = speech < detection.settings().minSpeechFraction() * audio.length;
     if (skip) {
       g.skipped++;
-      metrics.windowSkipped();
-    } else {
-      store.put(pendingKey, ByteBuffer.allocate(8).putLong(speech).array());
     }
     g.forgetBefore(start16k + hopSamples);
-    store.put(channelKey, g.toBytes());
-    return new Decision(speech, skip);
+    return new Step(new Decision(speech, skip), g.toBytes());
   }
 
   /** The speech samples of a sent window, for its segment record; null when the VAD is off. */
