@@ -73,6 +73,7 @@ class SpeechGateTopologyTest {
         SegmentEmbedding s = segs.get(i);
         long real = s.getEndSample16k() - s.getStartSample16k();
         assertEquals(i, s.getSegmentIndex());
+        assertEquals(LAYOUT.get(i) == Block.SPEECH ? (Integer) TopologyHarness.MODEL.info().layer() : null, s.getLayer(), "layer of segment " + i);
         assertEquals(windows.get(i).length, real);
         long speech = s.getSpeechSamples16k();
         if (LAYOUT.get(i) == Block.SPEECH) {
@@ -92,6 +93,7 @@ class SpeechGateTopologyTest {
       CallEmbedding ce = h.callsSeen.get(0).value();
       assertEquals(3, ce.getSegmentCount());
       assertEquals(2, ce.getSkippedSegments());
+      assertEquals(TopologyHarness.MODEL.info().layer(), ce.getLayer());
       assertEquals("speech-weighted-mean/mean", ce.getPooling());
       assertEquals((long) sum / 16, ce.getSpeechDurationMs());
       float[] expected = new float[ce.getDimension()];
