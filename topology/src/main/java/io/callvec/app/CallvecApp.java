@@ -206,20 +206,30 @@ public final class CallvecApp implements AutoCloseable {
         .intraOpThreads(config.getInt(Settings.MODEL_INTRA_OP_THREADS))
         .pooling(Pooling.valueOf(config.get(Settings.MODEL_POOLING).toUpperCase(Locale.ROOT)))
         .l2Normalize(config.getBoolean(Settings.MODEL_L2_NORMALIZE));
+    return openModel(config.get(Settings.MODEL_PATH), withLayer(config, options).build());
+  }
+
+  /**
+   * Applies {@code callvec.model.layer} to {@code options}: {@code auto} leaves the model's
+   * default output, a number k ≥ 0 pools {@code hidden_states_<k>} ({@link ModelOptions.Builder#layer}).
+   *
+   * @throws CallvecConfig.ConfigException naming the key when the value is neither
+   */
+  public static ModelOptions.Builder withLayer(CallvecConfig config, ModelOptions.Builder options) {
     String layer = config.get(Settings.MODEL_LAYER).trim();
-    if (!layer.equalsIgnoreCase("auto")) {
-      int k;
-      try {
-        k = Integer.parseInt(layer);
-      } catch (NumberFormatException e) {
-        throw new CallvecConfig.ConfigException("setting '" + Settings.MODEL_LAYER.key() + "' must be auto or a layer number >= 0, got '" + layer + "'");
-      }
-      if (k < 0) {
-        throw new CallvecConfig.ConfigException("setting '" + Settings.MODEL_LAYER.key() + "' must be auto or a layer number >= 0, got " + k);
-      }
-      options.layer(k);
+    if (layer.equalsIgnoreCase("auto")) {
+      return options;
     }
-    return openModel(config.get(Settings.MODEL_PATH), options.build());
+    int k;
+    try {
+      k = Integer.parseInt(layer);
+    } catch (NumberFormatException e) {
+      throw new CallvecConfig.ConfigException("setting '" + Settings.MODEL_LAYER.key() + "' must be auto or a layer number >= 0, got '" + layer + "'");
+    }
+    if (k < 0) {
+      throw new CallvecConfig.ConfigException("setting '" + Settings.MODEL_LAYER.key() + "' must be auto or a layer number >= 0, got " + k);
+    }
+    return options.layer(k);
   }
 
   /**
