@@ -169,6 +169,7 @@ public final class DemoCommand implements Callable<Integer> {
     Map<String, CallEmbedding> callVectors = new HashMap<>();
     SegmentEmbedding firstSegment = null;
     long segments = 0;
+    long skipped = 0;
     long startNs = System.nanoTime();
     long lastPrintNs = 0;
     long lastSegments = 0;
@@ -195,6 +196,10 @@ public final class DemoCommand implements Callable<Integer> {
           if (r.topic().equals(cfg.get(Settings.SEGMENTS_TOPIC))) {
             SegmentEmbedding s = segDe.deserialize(r.topic(), r.value());
             segments++;
+            if (s.getSkipped() != null) {
+              skipped++;
+              continue;
+            }
             latencies.add((double) (pollNow - s.getLastChunkTimestampMs()));
             if (firstSegment == null) {
               firstSegment = s;
@@ -221,7 +226,8 @@ public final class DemoCommand implements Callable<Integer> {
     out.println();
     out.println("summary");
     out.printf("  streams (call x channel) ended : %d%n", callVectors.size());
-    out.printf("  segment embeddings            : %d%n", segments);
+    out.printf("  segment embeddings            : %d%n", segments - skipped);
+    out.printf(Locale.ROOT, "  windows skipped / windows     : %s%n", skippedLine(app, skipped, segments));
     out.printf("  dead letters                  : %.0f (duplicates injected by the player: %.0f)%n",
         app.metrics().total("callvec.dead.letters"), app.registry().find("callvec.dead.letters").tag("reason", "DUPLICATE").counters().stream().mapToDouble(c -> c.count()).sum());
     out.printf("  wall time                     : %.1f s%n", secs);
@@ -236,10 +242,35 @@ public final class DemoCommand implements Callable<Integer> {
           Arrays.toString(Arrays.copyOf(v, Math.min(4, v.length))));
     }
     out.println("  (fixture model: the vectors are not meaningful; see README.md, section Models)");
-    out.printf(Locale.ROOT, "RESULT scenario=demo streams=%d segments=%d seconds=%.1f seg_per_s=%.2f latency_p50_ms=%s latency_p95_ms=%s batch_fill=%s%n",
-        callVectors.size(), segments, secs, segments / secs, pct(latencies, 0.5), pct(latencies, 0.95), fill(app));
+    out.printf(Locale.ROOT, "RESULT scenario=demo streams=%d segments=%d seconds=%.1f seg_per_s=%.2f latency_p50_ms=%s latency_p95_ms=%s batch_fill=%s"
+        + " windows=%d windows_skipped=%d model_s_per_window=%s vad_s=%.3f%n",
+        callVectors.size(), segments - skipped, secs, (segments - skipped) / secs, pct(latencies, 0.5), pct(latencies, 0.95), fill(app),
+        segments, skipped, modelSecondsPerWindow(app) < 0 ? "-" : String.format(Locale.ROOT, "%.4f", modelSecondsPerWindow(app)),
+        app.metrics().vadSeconds());
     out.flush();
     return 0;
+  }
+
+  /**
+   * Mean model time per embedded window, seconds: the batcher's inference time over the windows it
+   * embedded (-1 before any). A batch's time is shared by its windows.
+   */
+  private static double modelSecondsPerWindow(CallvecApp app) {
+    io.micrometer.core.instrument.Timer t = app.registry().find(io.callvec.model.batch.BatcherMetricNames.INFERENCE).timer();
+    double windows = app.registry().find(io.callvec.model.batch.BatcherMetricNames.WINDOWS).counters().stream().mapToDouble(c -> c.count()).sum();
+    return t == null || windows == 0 ? -1 : t.totalTime(java.util.concurrent.TimeUnit.SECONDS) / windows;
+  }
+
+  /** "3 / 10 (30 %), model time saved ≈ 1.2 s (3 × 0.4 s per window), VAD 0.05 s" or "VAD off". */
+  private static String skippedLine(CallvecApp app, long skipped, long windows) {
+    double vadS = app.metrics().vadSeconds();
+    if (app.metrics().total("callvec.vad.frames") == 0) {
+      return "0 / " + windows + " (VAD off: callvec.vad.enabled=false)";
+    }
+    double perWindow = modelSecondsPerWindow(app);
+    String saved = perWindow < 0 ? "model time saved: - (no window embedded)"
+        : String.format(Locale.ROOT, "model time saved ≈ %.2f s (%d × %.4f s per window)", skipped * perWindow, skipped, perWindow);
+    return String.format(Locale.ROOT, "%d / %d (%.0f %%), %s; VAD %.3f s", skipped, windows, windows == 0 ? 0 : 100.0 * skipped / windows, saved, vadS);
   }
 
   private static String fill(CallvecApp app) {

@@ -446,11 +446,11 @@ public final class EmbedCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--provider: " + e.getMessage());
     }
-    return ModelOptions.builder()
+    return io.callvec.app.CallvecApp.withLayer(cfg, ModelOptions.builder()
         .provider(ep)
         .intraOpThreads(threads != null ? threads : cfg.getInt(Settings.MODEL_INTRA_OP_THREADS))
         .pooling(parsePooling(poolingSpec))
-        .l2Normalize(l2 != null ? l2 : cfg.getBoolean(Settings.MODEL_L2_NORMALIZE))
+        .l2Normalize(l2 != null ? l2 : cfg.getBoolean(Settings.MODEL_L2_NORMALIZE)))
         .build();
   }
 

@@ -10,11 +10,14 @@ import io.callvec.model.batch.BatchingEngine;
 import io.callvec.model.batch.BatchingOptions;
 import io.callvec.model.batch.RetryPolicy;
 import io.callvec.model.batch.WindowTag;
+import io.callvec.model.vad.SileroVad;
 import io.callvec.schemas.AvroTrust;
 import io.callvec.schemas.serde.TopicSerdes;
 import io.callvec.topology.CallvecTopology;
+import io.callvec.topology.SpeechDetection;
 import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
+import io.callvec.topology.VadSettings;
 import io.callvec.topology.internals.InferenceClient;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -58,6 +61,8 @@ public final class CallvecApp implements AutoCloseable {
   private final CallvecConfig config;
   private final PrometheusMeterRegistry registry;
   private final EmbeddingModel model;
+  /** Silero VAD, one per JVM, shared by all tasks; null when {@code callvec.vad.enabled} is false. */
+  private final SileroVad vad;
   private final BatchingEngine engine;
   private final TopologyMetrics metrics;
   private final KafkaStreams streams;
@@ -83,7 +88,9 @@ public final class CallvecApp implements AutoCloseable {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     TopicSerdes serdes = RegistryStartup.serdes(config, registry);
+    VadSettings vadSettings = VadSettings.from(config);
     this.model = loadModel(config);
+    SileroVad createdVad = null;
     boolean ok = false;
     BatchingEngine createdEngine = null;
     KafkaStreams createdStreams = null;
@@ -91,6 +98,9 @@ public final class CallvecApp implements AutoCloseable {
     KafkaStreamsMetrics createdStreamsMetrics = null;
     try {
       checkWindowsFitTheModel(TopologySettings.from(config), model.info());
+      if (vadSettings.enabled()) {
+        createdVad = SileroVad.load();
+      }
       createdEngine = new BatchingEngine(Objects.requireNonNull(embedderDecorator.apply(model), "embedderDecorator returned null"),
           BatchingOptions.builder()
           .modelName(model.info().modelId())
@@ -103,7 +113,8 @@ public final class CallvecApp implements AutoCloseable {
           .meterRegistry(registry)
           .build());
       this.metrics = new TopologyMetrics(registry);
-      Topology topology = CallvecTopology.build(TopologySettings.from(config), inferenceClient(createdEngine, model), metrics, serdes);
+      SpeechDetection speech = createdVad == null ? SpeechDetection.off() : new SpeechDetection(vadSettings, createdVad);
+      Topology topology = CallvecTopology.build(TopologySettings.from(config), inferenceClient(createdEngine, model), metrics, serdes, speech);
       log.debug("topology:\n{}", topology.describe());
       createdStreams = new KafkaStreams(topology, config.streamsProperties());
       createdStreams.setUncaughtExceptionHandler(e -> {
@@ -143,9 +154,16 @@ public final class CallvecApp implements AutoCloseable {
           createdEngine.close();
         }
         metricsRefresher.shutdownNow();
-        model.close();
+        try {
+          model.close();
+        } finally {
+          if (createdVad != null) {
+            createdVad.close();
+          }
+        }
       }
     }
+    this.vad = createdVad;
     this.engine = createdEngine;
     this.streams = createdStreams;
     this.http = createdHttp;
@@ -183,13 +201,35 @@ public final class CallvecApp implements AutoCloseable {
   }
 
   static EmbeddingModel loadModel(CallvecConfig config) throws ModelLoadException {
-    ModelOptions options = ModelOptions.builder()
+    ModelOptions.Builder options = ModelOptions.builder()
         .provider(config.get(Settings.MODEL_PROVIDER))
         .intraOpThreads(config.getInt(Settings.MODEL_INTRA_OP_THREADS))
         .pooling(Pooling.valueOf(config.get(Settings.MODEL_POOLING).toUpperCase(Locale.ROOT)))
-        .l2Normalize(config.getBoolean(Settings.MODEL_L2_NORMALIZE))
-        .build();
-    return openModel(config.get(Settings.MODEL_PATH), options);
+        .l2Normalize(config.getBoolean(Settings.MODEL_L2_NORMALIZE));
+    return openModel(config.get(Settings.MODEL_PATH), withLayer(config, options).build());
+  }
+
+  /**
+   * Applies {@code callvec.model.layer} to {@code options}: {@code auto} leaves the model's
+   * default output, a number k ≥ 0 pools {@code hidden_states_<k>} ({@link ModelOptions.Builder#layer}).
+   *
+   * @throws CallvecConfig.ConfigException naming the key when the value is neither
+   */
+  public static ModelOptions.Builder withLayer(CallvecConfig config, ModelOptions.Builder options) {
+    String layer = config.get(Settings.MODEL_LAYER).trim();
+    if (layer.equalsIgnoreCase("auto")) {
+      return options;
+    }
+    int k;
+    try {
+      k = Integer.parseInt(layer);
+    } catch (NumberFormatException e) {
+      throw new CallvecConfig.ConfigException("setting '" + Settings.MODEL_LAYER.key() + "' must be auto or a layer number >= 0, got '" + layer + "'");
+    }
+    if (k < 0) {
+      throw new CallvecConfig.ConfigException("setting '" + Settings.MODEL_LAYER.key() + "' must be auto or a layer number >= 0, got " + k);
+    }
+    return options.layer(k);
   }
 
   /**
@@ -312,10 +352,16 @@ public final class CallvecApp implements AutoCloseable {
         try {
           model.close();
         } finally {
-          if (http != null) {
-            http.close();
+          try {
+            if (vad != null) {
+              vad.close();
+            }
+          } finally {
+            if (http != null) {
+              http.close();
+            }
+            stopped.countDown();
           }
-          stopped.countDown();
         }
       }
     }

@@ -32,6 +32,18 @@ public enum Settings {
   MODEL_INTRA_OP_THREADS("callvec.model.intra.op.threads", "0", "ONNX Runtime intra-op threads per session (0: ONNX Runtime's default)."),
   MODEL_POOLING("callvec.model.pooling", "mean", "Pooling over frames: mean or mean_std."),
   MODEL_L2_NORMALIZE("callvec.model.l2.normalize", "false", "L2-normalise each segment vector."),
+  MODEL_LAYER("callvec.model.layer", "auto",
+      "Encoder layer to pool, Hugging Face hidden_states numbering (0 = transformer input, k = after layer k): pools the output hidden_states_<k>; "
+          + "auto: last_hidden_state, or the deepest hidden_states_<k> of a truncated export. One layer per run; the output records carry it (layer)."),
+  VAD_ENABLED("callvec.vad.enabled", "false",
+      "Voice activity detection (Silero VAD v5, installed by model/tools/fetch-vad.sh) per call × channel: windows with too little speech are not "
+          + "sent to the model, each segment carries speechSamples16k and the call embedding is speech-weighted. false: output identical to a build without it."),
+  VAD_MIN_SPEECH_FRACTION("callvec.vad.min.speech.fraction", "0.2",
+      "With the VAD on, a window whose speech samples are below this fraction of its real samples is skipped (a segment record without a vector); in (0, 1]."),
+  VAD_ONSET("callvec.vad.onset", "0.5", "Speech probability at or above which a 32 ms frame counts towards speech onset; in (0, 1]."),
+  VAD_OFFSET("callvec.vad.offset", "0.35", "Speech probability below which a frame counts towards speech offset; in [0, onset]."),
+  VAD_MIN_SPEECH_MS("callvec.vad.min.speech.ms", "250", "Consecutive onset frames needed to enter speech, in milliseconds (shorter bursts stay silence)."),
+  VAD_MIN_SILENCE_MS("callvec.vad.min.silence.ms", "300", "Consecutive offset frames needed to leave speech, in milliseconds (shorter pauses stay speech)."),
   BATCH_MAX_WINDOWS("callvec.batch.max.windows", "8", "Largest inference batch, in windows."),
   BATCH_MAX_DELAY_MS("callvec.batch.max.delay.ms", "10", "Longest a window waits for its batch to fill, in milliseconds."),
   BATCH_QUEUE_CAPACITY("callvec.batch.queue.capacity", "256", "Windows queued for inference before submitters are slowed (backpressure)."),

@@ -30,7 +30,7 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * input (AudioChunk, key = call id)
  *   └─ [optional: re-key by call id → repartition topic "by-call-id"]
- *       └─ call-processor  (stores: channels, audio blocks, pending windows, last seen, ended)
+ *       └─ call-processor  (stores: channels, audio blocks, pending windows, last seen, ended, vad)
  *            ├─ segments  → SegmentEmbedding, key = call id
  *            ├─ calls     → CallEmbedding,    key = "&lt;call id&gt;|&lt;channel index&gt;"
  *            └─ dlq       → AudioChunk + callvec.dlq.* headers
@@ -57,6 +57,12 @@ public final class CallvecTopology {
    * the end-marker expiry read only the streams that are due.
    */
   public static final String TIME_INDEX_STORE = "callvec-time-index";
+  /**
+   * Voice activity detection per call × channel ({@code SpeechGate}): the VAD's state under the
+   * channel prefix, each pending window's speech samples under its pending key. Empty while
+   * {@code callvec.vad.enabled} is false.
+   */
+  public static final String VAD_STORE = "callvec-vad";
 
   private CallvecTopology() {}
 
@@ -76,6 +82,15 @@ public final class CallvecTopology {
    * {@code callvec.serde}) on the input, repartition, output and dead-letter topics.
    */
   public static Topology build(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics, TopicSerdes serdes) {
+    return build(settings, inference, metrics, serdes, SpeechDetection.off());
+  }
+
+  /**
+   * Builds the topology with voice activity detection as {@code speech} says ({@link
+   * SpeechDetection#off()}: every window is embedded, as without it).
+   */
+  public static Topology build(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics, TopicSerdes serdes,
+      SpeechDetection speech) {
     // Tombstones reach the processor (and the DLQ with reason NULL_VALUE) instead of failing deserialisation.
     Serde<AudioChunk> chunkSerde = serdes.audioChunk(true);
     Serde<SegmentEmbedding> segmentSerde = serdes.segmentEmbedding();
@@ -89,7 +104,7 @@ public final class CallvecTopology {
           .selectKey((k, v) -> v == null ? k : v.getCallId(), Named.as("key-by-call-id"))
           .repartition(Repartitioned.<String, AudioChunk>as(REPARTITION_NAME).withKeySerde(Serdes.String()).withValueSerde(chunkSerde));
     }
-    KStream<String, Output> out = chunks.process(new Supplier(settings, inference, metrics), Named.as(PROCESSOR_NODE));
+    KStream<String, Output> out = chunks.process(new Supplier(settings, inference, metrics, speech), Named.as(PROCESSOR_NODE));
     out.split(Named.as("route-"))
         .branch((k, v) -> v instanceof Output.Segment, Branched.withConsumer(s -> s
             .mapValues(v -> ((Output.Segment) v).value(), Named.as("segment-values"))
@@ -109,16 +124,18 @@ public final class CallvecTopology {
     private final TopologySettings settings;
     private final InferenceClient inference;
     private final TopologyMetrics metrics;
+    private final SpeechDetection speech;
 
-    Supplier(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
+    Supplier(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics, SpeechDetection speech) {
       this.settings = settings;
       this.inference = inference;
       this.metrics = metrics;
+      this.speech = speech;
     }
 
     @Override
     public Processor<String, AudioChunk, String, Output> get() {
-      return new CallProcessor(settings, inference, metrics);
+      return new CallProcessor(settings, inference, metrics, speech);
     }
 
     @Override
@@ -128,7 +145,8 @@ public final class CallvecTopology {
           bytesStore(BLOCK_STORE),
           bytesStore(PENDING_STORE),
           longStore(ENDED_STORE),
-          bytesStore(TIME_INDEX_STORE));
+          bytesStore(TIME_INDEX_STORE),
+          bytesStore(VAD_STORE));
     }
 
     private static StoreBuilder<KeyValueStore<Bytes, byte[]>> bytesStore(String name) {

@@ -29,6 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code callvec.backpressure.waits}: times a task waited for the batcher's full queue;
  *       {@code callvec.windows.resubmitted}: pending windows resubmitted after a restart or
  *       rebalance.
+ *   <li>{@code callvec.windows.skipped}: windows not sent to the model because the VAD found too
+ *       little speech in them ({@code callvec.vad.min.speech.fraction}); {@code callvec.vad.frames}:
+ *       32 ms frames the VAD ran on; {@code callvec.vad}: its time per window;
  *   <li>{@code callvec.streams.open} (gauge): call × channel streams whose state this instance
  *       holds now (open, or ended and waiting for their last windows' inference); it follows task
  *       moves, unlike started − ended.
@@ -41,6 +44,7 @@ public final class TopologyMetrics {
   private final AtomicLong openStreams = new AtomicLong();
   private final AtomicLong deferredWindows = new AtomicLong();
   private final Timer idleScan;
+  private final Timer vad;
 
   public TopologyMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -55,6 +59,9 @@ public final class TopologyMetrics {
         .register(registry);
     Gauge.builder("callvec.windows.deferred", deferredWindows, AtomicLong::get)
         .description("windows cut and durable in the pending store that the batcher's full queue has not taken yet (overload)")
+        .register(registry);
+    this.vad = Timer.builder("callvec.vad")
+        .description("Voice activity detection over one window's new audio, on the stream thread")
         .register(registry);
     this.idleScan = Timer.builder("callvec.idle.scan")
         .description("One idle-timeout scan of a task: due streams of the time index ended, expired end markers deleted")
@@ -114,6 +121,24 @@ public final class TopologyMetrics {
 
   public void callWithoutSegments() {
     counter("callvec.calls.empty", null, null).increment();
+  }
+
+  /** A window the VAD judged with too little speech: emitted without a vector, not sent to the model. */
+  public void windowSkipped() {
+    counter("callvec.windows.skipped", null, null).increment();
+  }
+
+  /** 32 ms frames the VAD ran on (16 kHz audio of the stream's windows), and how long that took. */
+  public void vadRan(long frames, long nanos) {
+    if (frames > 0) {
+      counter("callvec.vad.frames", null, null).increment(frames);
+      vad.record(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Time spent in the VAD so far, seconds (all tasks of this instance). */
+  public double vadSeconds() {
+    return vad.totalTime(TimeUnit.SECONDS);
   }
 
   public void gapFilled(long samples16k) {

@@ -74,13 +74,19 @@ final class TopologyHarness implements AutoCloseable {
 
   /** A harness whose batcher runs {@code embedder} (e.g. a model that fails on some windows). */
   TopologyHarness(Map<String, String> overrides, WindowEmbedder embedder) throws Exception {
+    this(overrides, embedder, SpeechDetection.off());
+  }
+
+  /** A harness with voice activity detection as {@code speech} says. */
+  TopologyHarness(Map<String, String> overrides, WindowEmbedder embedder, SpeechDetection speech) throws Exception {
     config = CallvecConfig.builder().overrides(overrides).build();
     settings = TopologySettings.from(config);
     engine = new BatchingEngine(embedder, BatchingOptions.builder().maxBatchWindows(4).maxDelay(Duration.ofMillis(2)).meterRegistry(registry).build());
     stateDir = Files.createTempDirectory("callvec-ttd-");
     Properties p = config.streamsProperties();
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    driver = new TopologyTestDriver(CallvecTopology.build(settings, CallvecApp.inferenceClient(engine, MODEL), metrics), p, START);
+    driver = new TopologyTestDriver(CallvecTopology.build(settings, CallvecApp.inferenceClient(engine, MODEL), metrics,
+        io.callvec.schemas.serde.TopicSerdes.singleObject(), speech), p, START);
     input = driver.createInputTopic(settings.inputTopic(), Serdes.String().serializer(), CallvecSerdes.audioChunk().serializer());
     segments = driver.createOutputTopic(settings.segmentsTopic(), Serdes.String().deserializer(), CallvecSerdes.segmentEmbedding().deserializer());
     calls = driver.createOutputTopic(settings.callsTopic(), Serdes.String().deserializer(), CallvecSerdes.callEmbedding().deserializer());

@@ -17,6 +17,7 @@ import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
 import io.callvec.topology.CallvecTopology;
 import io.callvec.topology.Output;
+import io.callvec.topology.SpeechDetection;
 import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.ChunkMapping;
@@ -108,13 +109,21 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   /** Entries of this task's channel store, counted into {@link TopologyMetrics#openStreams(long)}. */
   private long openStreamsHere;
   private ModelProvenance provenance;
+  /** Voice activity detection: which windows go to the model, and their speech samples. */
+  private final SpeechGate gate;
 
   public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
+    this(settings, inference, metrics, SpeechDetection.off());
+  }
+
+  /** With voice activity detection as {@code speech} says ({@link SpeechGate}). */
+  public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics, SpeechDetection speech) {
     this.settings = settings;
     this.inference = inference;
     this.metrics = metrics;
     this.dispatch = new WindowDispatch(inference, metrics);
     this.reaper = new IdleReaper(settings, metrics);
+    this.gate = new SpeechGate(speech, metrics, settings.frontEnd().hopSamples());
   }
 
   @Override
@@ -125,6 +134,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
     this.timeIndex = new TimeIndex(context.getStateStore(CallvecTopology.TIME_INDEX_STORE));
+    gate.init(context.getStateStore(CallvecTopology.VAD_STORE));
     this.deadLetters = new DeadLetters(context, metrics);
     reaper.init(context, channels, ended, timeIndex);
     dispatch.open(context.taskId().toString(), this::readPendingWindow);
@@ -269,6 +279,11 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       PendingWindow w = new PendingWindow((int) index, startSample, lengthSamples);
       float[] audio = readWindow(prefix, w);
       Bytes key = StoreKeys.withLong(prefix, index);
+      SpeechGate.Decision speech = gate.window(prefix, key, startSample, audio);
+      if (speech.skip()) {
+        emitSkipped(prefix, state, w, speech.speechSamples16k());
+        return;
+      }
       pending.put(key, w.toBytes());
       state.pendingWindows++;
       dispatch.submit(key, windowId(prefix, w), audio);
@@ -384,7 +399,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         .setStartMs(start / TopologySettings.SAMPLES_PER_MS_16K)
         .setEndMs(end / TopologySettings.SAMPLES_PER_MS_16K)
         .setPaddedSamples16k(0L)
-        .setSpeechSamples16k(null)
+        .setSpeechSamples16k(gate.speechSamples(pendingKey))
         .setDimension(vector.length)
         .setVector(Vectors.toBytes(vector))
         .setPooling(modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
@@ -392,15 +407,17 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         .setFirstChunkTimestampMs(w.firstChunkTimestampMs())
         .setLastChunkTimestampMs(w.lastChunkTimestampMs())
         .setEmbeddedAtMs(now)
+        .setLayer(layer())
         .build();
     context.forward(new Record<>(callId, new Output.Segment(seg), Math.max(w.lastChunkTimestampMs(), 0L)));
     pending.delete(pendingKey);
+    gate.emitted(pendingKey);
     metrics.segmentEmitted(now - w.lastChunkTimestampMs());
 
     if (state.vectorSum == null) {
       state.vectorSum = new double[vector.length];
     }
-    long weight = w.lengthSamples();
+    long weight = gate.weight(seg.getSpeechSamples16k(), w.lengthSamples());
     for (int i = 0; i < vector.length; i++) {
       state.vectorSum[i] += weight * (double) vector[i];
     }
@@ -416,6 +433,44 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       pruneBlocks(prefix, state);
       channels.put(channelKey, state.toBytes());
     }
+  }
+
+  /**
+   * A window the VAD found with too little speech ({@link SpeechGate}): its segment record goes out
+   * now, without a vector ({@code dimension} 0, empty {@code vector}, {@code skipped} says why), in
+   * the transaction of the chunk that cut it; it is not pooled, and the blocks before it are pruned.
+   */
+  private void emitSkipped(byte[] prefix, ChannelState state, PendingWindow w, long speechSamples16k) {
+    String callId = StoreKeys.callId(prefix);
+    long start = w.startSample();
+    long end = start + w.lengthSamples();
+    long now = context.currentSystemTimeMs();
+    SegmentEmbedding seg = SegmentEmbedding.newBuilder()
+        .setCallId(callId)
+        .setChannel(new Channel(StoreKeys.channelIndex(prefix), state.channelName))
+        .setSegmentIndex(w.segmentIndex())
+        .setStartSample16k(start)
+        .setEndSample16k(end)
+        .setStartMs(start / TopologySettings.SAMPLES_PER_MS_16K)
+        .setEndMs(end / TopologySettings.SAMPLES_PER_MS_16K)
+        .setPaddedSamples16k(0L)
+        .setSpeechSamples16k(speechSamples16k)
+        .setDimension(0)
+        .setVector(ByteBuffer.allocate(0))
+        .setPooling(modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
+        .setProvenance(provenance)
+        .setFirstChunkTimestampMs(w.firstChunkTimestampMs())
+        .setLastChunkTimestampMs(w.lastChunkTimestampMs())
+        .setEmbeddedAtMs(now)
+        .setSkipped(SpeechGate.SKIPPED_BELOW_MIN_SPEECH)
+        .build();
+    context.forward(new Record<>(callId, new Output.Segment(seg), Math.max(w.lastChunkTimestampMs(), 0L)));
+    pruneBlocks(prefix, state);
+  }
+
+  /** The pooled layer for the output records (Hugging Face numbering); null when the model does not say. */
+  private Integer layer() {
+    return modelInfo.layer() < 0 ? null : modelInfo.layer();
   }
 
   /**
@@ -436,6 +491,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     log.warn("poison window {} of {}/{}: dead-lettered, the stream goes on: {}", w.segmentIndex(), callId, channel.getIndex(), cause.toString());
     deadLetters.poisonWindow(callId, channel, AudioEncoding.values()[state.encodingOrdinal], state.sampleRateHz, w, cause.toString());
     pending.delete(pendingKey);
+    gate.emitted(pendingKey);
     state.pendingWindows--;
     state.failedSegments++;
     if (state.isEnded() && state.pendingWindows == 0) {
@@ -511,12 +567,14 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
           .setEndReason(CallEndReason.values()[state.endReason - 1])
           .setDimension(mean.length)
           .setVector(Vectors.toBytes(mean))
-          .setPooling("duration-weighted-mean/" + modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
+          .setPooling(gate.callWeighting() + "/" + modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
           .setProvenance(provenance)
           .setFirstChunkTimestampMs(state.firstChunkTimestampMs)
           .setLastChunkTimestampMs(state.lastChunkTimestampMs)
           .setEmbeddedAtMs(now)
           .setFailedSegments(state.failedSegments)
+          .setLayer(layer())
+          .setSkippedSegments(gate.skippedSegments(prefix))
           .build();
       context.forward(new Record<>(callKey(callId, channelIndex), new Output.Call(call), Math.max(state.lastChunkTimestampMs, 0L)));
       metrics.callEmitted();
@@ -526,6 +584,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     Bytes channelKey = Bytes.wrap(prefix);
     deleteRange(blocks, prefix, Long.MAX_VALUE);
     deleteRange(pending, prefix, Long.MAX_VALUE);
+    gate.delete(prefix);
     channels.delete(channelKey);
     openStreamsHere--;
     metrics.openStreams(-1);
