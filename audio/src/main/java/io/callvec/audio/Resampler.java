@@ -65,11 +65,22 @@ public final class Resampler {
   private long outputSamples;
   private boolean flushed;
 
-  private final float[] out = new float[BLOCK_SAMPLES];
-  private float[][] acc;
-  private float[] tap0;
-  private float[] tap1;
-  private float[] tap2;
+  /** Output block handed to the sink; allocated at the first output, no larger than needed (≤ {@value #BLOCK_SAMPLES}). */
+  private float[] out = new float[0];
+  /**
+   * Scratch of {@link #computeIntegerRatio}, shared by the resamplers of one thread: it is only
+   * used inside that method, which calls out to nothing, so a front end restored from its state
+   * for every chunk does not allocate it again each time.
+   */
+  private static final ThreadLocal<IntegerRatioScratch> SCRATCH = ThreadLocal.withInitial(IntegerRatioScratch::new);
+
+  /** Per-phase accumulators and three tap windows, grown on demand. */
+  private static final class IntegerRatioScratch {
+    float[][] acc = new float[0][0];
+    float[] tap0 = new float[0];
+    float[] tap1 = new float[0];
+    float[] tap2 = new float[0];
+  }
   private final int[] groupIndex = new int[4];
   private final int[] groupOffset = new int[4];
 
@@ -277,6 +288,9 @@ public final class Resampler {
   private void produce(long end, SampleSink sink) {
     while (outputSamples < end) {
       int count = (int) Math.min(BLOCK_SAMPLES, end - outputSamples);
+      if (out.length < count) {
+        out = new float[Math.min(BLOCK_SAMPLES, Math.max(count, 2 * out.length))];
+      }
       if (down == 1) {
         computeIntegerRatio(outputSamples, count);
       } else {
@@ -299,16 +313,19 @@ public final class Resampler {
     long aEnd = Math.floorDiv(n0 + count - 1, (long) up);
     int na = (int) (aEnd - aStart + 1);
     int base = (int) (aStart + halfWidth - bufStart); // buffer index of tap 0 for a = aStart
-    if (acc == null || acc[0].length < na) {
-      acc = new float[up][Math.max(na, BLOCK_SAMPLES / up + 1)];
-      tap0 = new float[acc[0].length];
-      tap1 = new float[acc[0].length];
-      tap2 = new float[acc[0].length];
+    IntegerRatioScratch sc = SCRATCH.get();
+    if (sc.acc.length < up || sc.acc[0].length < na) {
+      int len = Math.max(na, BLOCK_SAMPLES / up + 1);
+      sc.acc = new float[Math.max(up, sc.acc.length)][len];
+      sc.tap0 = new float[len];
+      sc.tap1 = new float[len];
+      sc.tap2 = new float[len];
     }
+    float[][] acc = sc.acc;
     float[] x = buf;
-    float[] t0 = tap0;
-    float[] t1 = tap1;
-    float[] t2 = tap2;
+    float[] t0 = sc.tap0;
+    float[] t1 = sc.tap1;
+    float[] t2 = sc.tap2;
     if (up == 2) {
       float[] y0 = acc[0];
       float[] y1 = acc[1];

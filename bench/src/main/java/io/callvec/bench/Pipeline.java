@@ -82,10 +82,19 @@ final class Pipeline implements AutoCloseable {
    *     parallelism)
    */
   static Pipeline start(int partitions) throws IOException {
+    return start(partitions, LocalKafkaCluster.Mode.IN_PROCESS);
+  }
+
+  /**
+   * As {@link #start(int)}, the broker in {@code mode}: {@link LocalKafkaCluster.Mode#CHILD_PROCESS}
+   * puts it (and its KRaft controller) in child JVMs, so that this JVM's CPU counters see the app,
+   * the player and the reader only.
+   */
+  static Pipeline start(int partitions, LocalKafkaCluster.Mode mode) throws IOException {
     Path target = BenchEnv.root().resolve("bench/target");
     Files.createDirectories(target);
     Path work = Files.createTempDirectory(target, "pipeline-");
-    LocalKafkaCluster kafka = LocalKafkaCluster.builder().dataDir(work.resolve("kafka")).build();
+    LocalKafkaCluster kafka = LocalKafkaCluster.builder().mode(mode).dataDir(work.resolve("kafka")).build();
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -98,6 +107,11 @@ final class Pipeline implements AutoCloseable {
 
   String bootstrapServers() {
     return kafka.bootstrapServers();
+  }
+
+  /** The broker (for an {@code Admin}: log sizes, topics). */
+  LocalKafkaCluster kafka() {
+    return kafka;
   }
 
   /**
@@ -313,7 +327,15 @@ final class Pipeline implements AutoCloseable {
      */
     Phase realTime(String prefix, int calls, long durationMs, long staggerMs, long seed, Duration timeout)
         throws InterruptedException {
-      List<Recording> streams = CallPlayer.syntheticCalls(prefix, calls, durationMs, seed);
+      return realTime(prefix, CallPlayer.syntheticCalls(prefix, calls, durationMs, seed), staggerMs, timeout);
+    }
+
+    /**
+     * Plays {@code streams} (call ids starting with {@code prefix + "-"}) at real-time pace, the
+     * k-th call starting {@code k * staggerMs} after the first, and waits until every stream's call
+     * embedding is visible.
+     */
+    Phase realTime(String prefix, List<Recording> streams, long staggerMs, Duration timeout) throws InterruptedException {
       Snapshot before = Snapshot.of(app.registry());
       long startMs = System.currentTimeMillis();
       Played played = playStaggered(config.get(Settings.INPUT_TOPIC), streams, staggerMs);

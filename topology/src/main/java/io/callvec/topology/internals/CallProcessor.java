@@ -98,6 +98,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private KeyValueStore<Bytes, byte[]> channels;
   private KeyValueStore<Bytes, byte[]> blocks;
   private KeyValueStore<Bytes, byte[]> pending;
+  /** The channels' running vector sums (in the pending store), written when a segment is pooled. */
+  private CallSums sums;
   private KeyValueStore<Bytes, Long> ended;
   private TimeIndex timeIndex;
   /** The task's windows on their way to the batcher and back. */
@@ -132,6 +134,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.channels = context.getStateStore(CallvecTopology.CHANNEL_STORE);
     this.blocks = context.getStateStore(CallvecTopology.BLOCK_STORE);
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
+    this.sums = new CallSums(pending);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
     this.timeIndex = new TimeIndex(context.getStateStore(CallvecTopology.TIME_INDEX_STORE));
     gate.init(context.getStateStore(CallvecTopology.VAD_STORE));
@@ -209,6 +212,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
           throw new InvalidChunkException(DeadLetterReason.FORMAT_CHANGED, "stream started as " + AudioEncoding.values()[state.encodingOrdinal]
               + " at " + state.sampleRateHz + " Hz, chunk is " + chunk.getEncoding() + " at " + chunk.getSampleRateHz() + " Hz");
         }
+        sums.adopt(prefix, state); // a sum written inline by the previous version moves out of the per-chunk state
         frontEnd = ChannelFrontEnd.fromBytes(state.frontEnd);
       }
 
@@ -341,6 +345,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
       it.forEachRemaining(all::add);
     }
+    all.removeIf(kv -> CallSums.isSumKey(kv.key));
     for (KeyValue<Bytes, byte[]> kv : all) {
       byte[] prefix = StoreKeys.prefixOf(kv.key.get());
       PendingWindow w = PendingWindow.fromBytes(kv.value);
@@ -385,6 +390,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       throw new IllegalStateException("pending window without channel state: " + StoreKeys.callId(prefix));
     }
     ChannelState state = ChannelState.fromBytes(stored);
+    sums.adopt(prefix, state);
     long now = context.currentSystemTimeMs();
     String callId = StoreKeys.callId(prefix);
     Channel channel = new Channel(StoreKeys.channelIndex(prefix), state.channelName);
@@ -414,12 +420,16 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     gate.emitted(pendingKey);
     metrics.segmentEmitted(now - w.lastChunkTimestampMs());
 
-    if (state.vectorSum == null) {
-      state.vectorSum = new double[vector.length];
+    double[] sum = sums.read(prefix);
+    if (sum == null) {
+      sum = new double[vector.length];
+    } else if (sum.length != vector.length) {
+      throw new IllegalStateException("segment " + w.segmentIndex() + " of " + callId + "/" + channel.getIndex() + " has dimension "
+          + vector.length + ", the call's earlier segments " + sum.length);
     }
     long weight = gate.weight(seg.getSpeechSamples16k(), w.lengthSamples());
     for (int i = 0; i < vector.length; i++) {
-      state.vectorSum[i] += weight * (double) vector[i];
+      sum[i] += weight * (double) vector[i];
     }
     state.weightSamples += weight;
     state.embeddedSegments++;
@@ -428,8 +438,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     state.lastSegmentEnd = Math.max(state.lastSegmentEnd, end);
 
     if (state.isEnded() && state.pendingWindows == 0) {
-      emitCallAndDelete(prefix, state, now);
+      emitCallAndDelete(prefix, state, sum, now);
     } else {
+      sums.write(prefix, sum);
       pruneBlocks(prefix, state);
       channels.put(channelKey, state.toBytes());
     }
@@ -485,6 +496,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       throw new IllegalStateException("pending window without channel state: " + StoreKeys.callId(prefix));
     }
     ChannelState state = ChannelState.fromBytes(stored);
+    sums.adopt(prefix, state);
     String callId = StoreKeys.callId(prefix);
     Channel channel = new Channel(StoreKeys.channelIndex(prefix), state.channelName);
     Throwable cause = poison.getCause() == null ? poison : poison.getCause();
@@ -495,7 +507,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     state.pendingWindows--;
     state.failedSegments++;
     if (state.isEnded() && state.pendingWindows == 0) {
-      emitCallAndDelete(prefix, state, context.currentSystemTimeMs());
+      emitCallAndDelete(prefix, state, sums.read(prefix), context.currentSystemTimeMs());
     } else {
       pruneBlocks(prefix, state);
       channels.put(channelKey, state.toBytes());
@@ -530,6 +542,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   // ---------------------------------------------------------------- end of call
 
   private void endChannel(byte[] prefix, ChannelState state, ChannelFrontEnd frontEnd, BlockWriter writer, CallEndReason reason) {
+    sums.adopt(prefix, state);
     frontEnd.finish(writer);
     state.frontEnd = new byte[0];
     state.nextWindowStart = frontEnd.timelineEnd16k();
@@ -543,19 +556,26 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     timeIndex.add(TimeIndex.ENDED, prefix, now);
     metrics.channelEnded(reason.name());
     if (state.pendingWindows == 0) {
-      emitCallAndDelete(prefix, state, context.currentSystemTimeMs());
+      emitCallAndDelete(prefix, state, sums.read(prefix), context.currentSystemTimeMs());
     } else {
       channels.put(channelKey, state.toBytes());
     }
   }
 
-  private void emitCallAndDelete(byte[] prefix, ChannelState state, long now) {
+  /**
+   * Emits the call embedding (the mean of {@code sum}, the channel's running vector sum, null
+   * without pooled segments) and deletes the channel's state, blocks, pending entries and sum.
+   */
+  private void emitCallAndDelete(byte[] prefix, ChannelState state, double[] sum, long now) {
     String callId = StoreKeys.callId(prefix);
     int channelIndex = StoreKeys.channelIndex(prefix);
     if (state.embeddedSegments > 0) {
-      float[] mean = new float[state.vectorSum.length];
+      if (sum == null) {
+        throw new IllegalStateException(callId + "/" + channelIndex + " pooled " + state.embeddedSegments + " segments but has no vector sum");
+      }
+      float[] mean = new float[sum.length];
       for (int i = 0; i < mean.length; i++) {
-        mean[i] = (float) (state.vectorSum[i] / state.weightSamples);
+        mean[i] = (float) (sum[i] / state.weightSamples);
       }
       CallEmbedding call = CallEmbedding.newBuilder()
           .setCallId(callId)
@@ -583,7 +603,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     }
     Bytes channelKey = Bytes.wrap(prefix);
     deleteRange(blocks, prefix, Long.MAX_VALUE);
-    deleteRange(pending, prefix, Long.MAX_VALUE);
+    deleteRange(pending, prefix, Long.MAX_VALUE); // pending windows and the vector sum (CallSums.KEY_INDEX)
     gate.delete(prefix);
     channels.delete(channelKey);
     openStreamsHere--;

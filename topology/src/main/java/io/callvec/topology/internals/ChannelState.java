@@ -5,19 +5,28 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Everything callvec keeps about one open call × channel, apart from its buffered audio (block
- * store) and its windows waiting for inference (pending store). Serialised into the channel store
- * on every chunk, so it is kept small: the front end's state (reorder buffer of at most the
- * configured lateness, resampler history), the window cutter's positions, and the running sums of
- * the call embedding.
+ * store), its windows waiting for inference and its running vector sum (pending store, {@link
+ * CallSums}). Serialised into the channel store on every chunk, so it is kept small and its size
+ * does not depend on the model's dimension: the front end's state (reorder buffer of at most the
+ * configured lateness, resampler history), the window cutter's positions, and the call embedding's
+ * counters.
  *
  * <p>Invariant: the channel's audio blocks cover [min(pending window starts, nextWindowStart),
  * front end's timeline end).
  *
  * <p>Size bound, in bytes: about 100 + channel name + front-end state (≈ lateness × source rate ×
- * 4 + resampler history) + 8 × dimension (the running vector sum in doubles).
+ * 4 + resampler history).
+ *
+ * <p>Layouts: 4 (written now) has no vector sum. Layout 3 and older carried the running sum (8 ×
+ * dimension bytes) inline; such a state, written by an older instance, reads into {@link
+ * #vectorSum}, and {@link #toBytes} writes it back in layout 3 until the processor has moved the sum
+ * into {@link CallSums} and cleared the field (see {@code CallProcessor}): a rolling upgrade loses no
+ * sum whichever path rewrites the state first.
  */
 public final class ChannelState {
-  private static final byte VERSION = 3;
+  private static final byte VERSION = 4;
+  /** The layout of the previous release: as layout 4 with the running vector sum inline. */
+  private static final byte VERSION_3 = 3;
   /** The previous layout: the same without {@link #failedSegments}. */
   private static final byte VERSION_2 = 2;
   /** The first layout: as layout 2 without {@link #lastSeenInputMs}. */
@@ -40,7 +49,10 @@ public final class ChannelState {
   int embeddedSegments;
   /** Segments whose window the model failed on alone (dead-lettered as poison windows, not pooled); 0 in layouts 1 and 2. */
   int failedSegments;
-  /** Duration-weighted sum of segment vectors (weights in samples); null before the first. */
+  /**
+   * The duration-weighted sum of segment vectors (weights in samples) of a state read in layout 3 or
+   * older, which kept it inline; null in layout 4, whose sum lives in {@link CallSums}.
+   */
   double[] vectorSum;
   long weightSamples;
   long firstSegmentStart = -1;
@@ -63,18 +75,22 @@ public final class ChannelState {
     return endReason != 0;
   }
 
+  /** Layout 4, or layout 3 while {@link #vectorSum} holds a sum not yet moved to {@link CallSums}. */
   byte[] toBytes() {
+    boolean inline = vectorSum != null;
     byte[] name = channelName.getBytes(StandardCharsets.UTF_8);
-    int dim = vectorSum == null ? -1 : vectorSum.length;
+    int dim = inline ? vectorSum.length : 0;
     ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8
-        + 4 * 3 + 4 + Math.max(0, dim) * 8 + 8 * 6 + 4);
-    b.put(VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
+        + 4 * 3 + (inline ? 4 + dim * 8 : 0) + 8 * 6 + 4);
+    b.put(inline ? VERSION_3 : VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
     b.putInt(frontEnd.length).put(frontEnd);
     b.putLong(nextWindowStart);
     b.putInt(pendingWindows).putInt(embeddedSegments).putInt(endReason);
-    b.putInt(dim);
-    for (int i = 0; i < dim; i++) {
-      b.putDouble(vectorSum[i]);
+    if (inline) {
+      b.putInt(dim);
+      for (int i = 0; i < dim; i++) {
+        b.putDouble(vectorSum[i]);
+      }
     }
     b.putLong(weightSamples).putLong(firstSegmentStart).putLong(lastSegmentEnd);
     b.putLong(firstChunkTimestampMs).putLong(lastChunkTimestampMs);
@@ -86,7 +102,7 @@ public final class ChannelState {
   static ChannelState fromBytes(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     byte v = b.get();
-    if (v != VERSION && v != VERSION_2 && v != VERSION_1) {
+    if (v != VERSION && v != VERSION_3 && v != VERSION_2 && v != VERSION_1) {
       throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION_1 + ".." + VERSION + ")");
     }
     ChannelState s = new ChannelState();
@@ -99,7 +115,7 @@ public final class ChannelState {
     s.pendingWindows = b.getInt();
     s.embeddedSegments = b.getInt();
     s.endReason = b.getInt();
-    int dim = b.getInt();
+    int dim = v == VERSION ? -1 : b.getInt();
     if (dim >= 0) {
       s.vectorSum = new double[dim];
       for (int i = 0; i < dim; i++) {
@@ -112,7 +128,7 @@ public final class ChannelState {
     s.firstChunkTimestampMs = b.getLong();
     s.lastChunkTimestampMs = b.getLong();
     s.lastSeenInputMs = v == VERSION_1 ? NEVER : b.getLong();
-    s.failedSegments = v == VERSION ? b.getInt() : 0;
+    s.failedSegments = v == VERSION || v == VERSION_3 ? b.getInt() : 0;
     if (b.hasRemaining()) {
       throw new IllegalStateException("channel state has " + b.remaining() + " trailing bytes");
     }

@@ -87,4 +87,29 @@ class ChannelStateTest {
     assertThrows(IllegalStateException.class, () -> ChannelState.fromBytes(v9));
     assertThrows(IllegalStateException.class, () -> ChannelState.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)));
   }
+
+  @Test
+  void layoutFourHasNoVectorSumAndASizeThatDoesNotDependOnTheDimension() {
+    ChannelState s = sample();
+    s.vectorSum = null;
+    byte[] bytes = s.toBytes();
+    assertEquals(4, bytes[0]);
+    ChannelState back = ChannelState.fromBytes(bytes);
+    assertSameExceptLastSeen(s, back);
+    assertEquals(s.lastSeenInputMs, back.lastSeenInputMs);
+    assertEquals(1, back.failedSegments);
+    ChannelState withSum = sample();
+    withSum.vectorSum = new double[1024];
+    assertEquals(bytes.length + 4 + 8 * 1024, withSum.toBytes().length, "a sum not yet moved out is written inline, in layout 3");
+  }
+
+  @Test
+  void aLayoutThreeStateWithItsSumInlineReadsBackAndIsRewrittenUnchangedUntilTheSumMovesOut() {
+    ChannelState s = sample();
+    byte[] v3 = s.toBytes();
+    assertEquals(3, v3[0]);
+    ChannelState back = ChannelState.fromBytes(v3);
+    assertArrayEquals(new double[] {0.5, -1.25}, back.vectorSum);
+    assertArrayEquals(v3, back.toBytes());
+  }
 }
