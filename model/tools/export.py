@@ -7,11 +7,14 @@ Run it on a machine with PyPI access (callvec's build does not need it):
                                                   # + onnxruntime for the built-in check
   python3 model/tools/export.py --out models/wav2vec2-large-robust.onnx \
       [--model facebook/wav2vec2-large-robust] [--revision main] \
-      [--attention-mask] [--fp16] [--hidden-layers 12,18] [--truncate-after 12]
+      [--attention-mask] [--fp16] [--hidden-layers 6,12] [--truncate-after middle|none|K]
 
 --truncate-after K exports an encoder cut after transformer layer K: it computes layers 1..K only
 and outputs hidden_states_<k> for the --hidden-layers k <= K (K alone by default), no
-last_hidden_state. Layer numbering is Hugging Face's hidden_states (hidden_states_0: the
+last_hidden_state. The default, "middle", cuts after the middle layer (num_hidden_layers // 2:
+layer 12 of wav2vec2-large-robust's 24, the README's recommendation for a general-purpose
+embedding, at half the compute); "none" exports the whole encoder with last_hidden_state.
+Layer numbering is Hugging Face's hidden_states (hidden_states_0: the
 transformer's input; k < L: after layer k, before a stable-layer-norm model's final layer norm).
 An existing export with a hidden_states_K output can also be cut afterwards, without PyTorch:
 model/tools/truncate.py.
@@ -84,10 +87,24 @@ def parse_args():
     ap.add_argument("--fp16", action="store_true", help="float16 weights (inputs/outputs stay float32)")
     ap.add_argument("--hidden-layers", default="",
                     help="comma-separated k: also output hidden_states_<k> (Hugging Face numbering)")
-    ap.add_argument("--truncate-after", type=int,
-                    help="K: compute transformer layers 1..K only; outputs hidden_states_<k> for "
-                         "the --hidden-layers k <= K (default K alone), no last_hidden_state")
+    ap.add_argument("--truncate-after", default="middle",
+                    help="K, 'middle' (default: num_hidden_layers // 2) or 'none' (the whole encoder): "
+                         "compute transformer layers 1..K only; outputs hidden_states_<k> for the "
+                         "--hidden-layers k <= K (default K alone), no last_hidden_state")
     return ap.parse_args()
+
+
+def parse_truncate_after(value, num_layers):
+    """--truncate-after: 'middle' -> num_layers // 2, 'none' -> None (the whole encoder), else K."""
+    v = str(value).strip().lower()
+    if v == "middle":
+        return num_layers // 2
+    if v == "none":
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        sys.exit("--truncate-after must be a layer number, 'middle' or 'none', got %r" % value)
 
 
 def main():
@@ -113,7 +130,7 @@ def main():
     if any(not 0 <= k <= config.num_hidden_layers for k in layers):
         sys.exit("--hidden-layers must be in 0..%d" % config.num_hidden_layers)
     num_layers = config.num_hidden_layers
-    cut = args.truncate_after
+    cut = parse_truncate_after(args.truncate_after, num_layers)
     optional = {}
     if cut is not None:
         if not 0 <= cut < num_layers:
