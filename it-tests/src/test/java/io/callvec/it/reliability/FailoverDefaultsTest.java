@@ -112,9 +112,9 @@ class FailoverDefaultsTest {
       }
       CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(240), Duration.ofSeconds(3),
           fleet::assertRunningAlive);
-      long endMs = meter.nowMs();
-      lines.put("kill-9", pauseLine("kill-9 + restart after " + downMs + " ms", meter.pauseAfter(killMs, termMs), killedPartitions));
-      lines.put("sigterm", pauseLine("SIGTERM + start", meter.pauseAfter(termMs, endMs), stoppedPartitions));
+      List<Map<String, Long>> pauses = meter.pausesByFault(List.of(killMs, termMs));
+      lines.put("kill-9", pauseLine("kill-9 + restart after " + downMs + " ms", pauses.get(0), killedPartitions));
+      lines.put("sigterm", pauseLine("SIGTERM + start", pauses.get(1), stoppedPartitions));
       lines.values().forEach(log::info);
 
       ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);

@@ -21,7 +21,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * Watches the segment topic live with {@code isolation.level=read_committed} and notes, per call ×
  * channel, the wall-clock moments (ms since {@link #start}) at which its segment embeddings became
  * visible to a downstream reader. The output pause of a stream after a fault is the longest gap
- * between two such moments that ends after the fault ({@link #pauseAfter}); at real-time pace a
+ * between two such moments that the fault caused ({@link #pausesByFault}); at real-time pace a
  * stream that is never disturbed shows gaps of about one hop.
  *
  * <p>Limit: the moments are those of this reader's polls (200 ms), so a pause is known to about
@@ -64,35 +64,48 @@ public final class OutputPauseMeter implements AutoCloseable {
     return m;
   }
 
-  /** Milliseconds since this meter started (the clock of {@link #pauseAfter}). */
+  /** Milliseconds since this meter started (the clock of {@link #pausesByFault}). */
   public long nowMs() {
     return (System.nanoTime() - startNanos) / 1_000_000;
   }
 
   /**
-   * Per stream ({@link CallFixtures#streamKey}) that delivered a segment after {@code faultMs}: the
-   * longest gap, ms, between two consecutive deliveries of which the second lies after {@code
-   * faultMs} and the first before {@code untilMs} (so a stall that outlasts {@code untilMs} counts
-   * whole).
+   * Per fault (moments in {@link #nowMs} time, ascending), per stream ({@link CallFixtures#streamKey}):
+   * the longest gap, ms, between two consecutive deliveries that this fault caused. A gap belongs to
+   * the earliest fault that happened during it; a gap during which no fault happened belongs to the
+   * latest fault before it (recovery still under way: a rejoin, a second rebalance). Gaps before
+   * the first fault belong to none. A stream appears under a fault only if it has a gap there.
    */
-  public Map<String, Long> pauseAfter(long faultMs, long untilMs) {
-    Map<String, Long> out = new TreeMap<>();
+  public List<Map<String, Long>> pausesByFault(List<Long> faultsMs) {
+    List<Map<String, Long>> out = new ArrayList<>();
+    faultsMs.forEach(f -> out.add(new TreeMap<>()));
     arrivalsMs.forEach((stream, list) -> {
       List<Long> a;
       synchronized (list) {
         a = new ArrayList<>(list);
       }
-      long worst = -1;
       for (int i = 1; i < a.size(); i++) {
-        if (a.get(i) > faultMs && a.get(i - 1) < untilMs) {
-          worst = Math.max(worst, a.get(i) - a.get(i - 1));
+        int owner = faultOf(faultsMs, a.get(i - 1), a.get(i));
+        if (owner >= 0) {
+          out.get(owner).merge(stream, a.get(i) - a.get(i - 1), Math::max);
         }
-      }
-      if (worst >= 0) {
-        out.put(stream, worst);
       }
     });
     return out;
+  }
+
+  private static int faultOf(List<Long> faultsMs, long firstMs, long secondMs) {
+    int latestBefore = -1;
+    for (int f = 0; f < faultsMs.size(); f++) {
+      long t = faultsMs.get(f);
+      if (t >= firstMs && t < secondMs) {
+        return f;
+      }
+      if (t < firstMs) {
+        latestBefore = f;
+      }
+    }
+    return latestBefore;
   }
 
   @Override
