@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Failover with the shipped defaults (issue 14, acceptance): three instances, no session timeout,
  * heartbeat or idle timeout set by the test, concurrent two-channel calls played as live calls at
- * real-time pace. Mid-call one instance is killed ({@code kill -9}) and restarted on its state
- * directory {@code downMs} later; later another is stopped gracefully (SIGTERM) and started again.
+ * real-time pace. Mid-call the instance owning the most calls is killed ({@code kill -9}) and
+ * restarted on its state directory {@code downMs} later; later the busiest other one is stopped
+ * gracefully (SIGTERM) and started again; calls must really have moved each time.
  * Every segment and call embedding must arrive exactly once, no call may end {@code IDLE_TIMEOUT},
  * no chunk may be dead-lettered other than the duplicates sent on purpose ({@code CHUNK_AFTER_END}
  * included). Prints, per fault, the output pause of the streams on the instances that stayed
@@ -92,22 +93,23 @@ class FailoverDefaultsTest {
       try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
         feeder.awaitFraction(killAt, Duration.ofSeconds(180));
         fleet.assertRunningAlive();
-        killedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(0));
-        assertFalse(killedPartitions.isEmpty(), "slot 0 owned input partitions before the kill");
+        int killed = busiest(broker, appId, topics, fleet, streams, -1);
+        killedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(killed));
         killMs = meter.nowMs();
-        fleet.kill(0);
-        log.info("killed slot 0 (kill -9) at {} ms, it owned input partitions {}", killMs, killedPartitions);
+        fleet.kill(killed);
+        log.info("killed slot {} (kill -9) at {} ms, it owned input partitions {}", killed, killMs, killedPartitions);
         Thread.sleep(downMs); // how long the instance stays down (a pod restart), not a check
-        fleet.start(0, false);
+        fleet.start(killed, false);
 
         feeder.awaitFraction(termAt, Duration.ofSeconds(180));
         fleet.assertRunningAlive();
-        stoppedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(1));
+        int stopped = busiest(broker, appId, topics, fleet, streams, killed);
+        stoppedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(stopped));
         termMs = meter.nowMs();
-        int code = fleet.stop(1, Duration.ofSeconds(60));
+        int code = fleet.stop(stopped, Duration.ofSeconds(60));
         assertEquals(143, code, "exit code after SIGTERM");
-        log.info("stopped slot 1 (SIGTERM) at {} ms, it owned input partitions {}", termMs, stoppedPartitions);
-        fleet.start(1, false);
+        log.info("stopped slot {} (SIGTERM) at {} ms, it owned input partitions {}", stopped, termMs, stoppedPartitions);
+        fleet.start(stopped, false);
         feeder.awaitDone(Duration.ofSeconds(240));
       }
       CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(240), Duration.ofSeconds(3),
@@ -116,6 +118,8 @@ class FailoverDefaultsTest {
       lines.put("kill-9", pauseLine("kill-9 + restart after " + downMs + " ms", pauses.get(0), killedPartitions));
       lines.put("sigterm", pauseLine("SIGTERM + start", pauses.get(1), stoppedPartitions));
       lines.values().forEach(log::info);
+      assertFalse(pauses.get(0).keySet().stream().noneMatch(k -> isOn(k, killedPartitions)), "a call moved after the kill: " + pauses.get(0));
+      assertFalse(pauses.get(1).keySet().stream().noneMatch(k -> isOn(k, stoppedPartitions)), "a call moved after the SIGTERM: " + pauses.get(1));
 
       ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
       log.info("RESULT scenario=failover-defaults membership={} {}", staticMembership ? "static" : "dynamic", v.summary());
@@ -129,6 +133,35 @@ class FailoverDefaultsTest {
     }
   }
 
+  /**
+   * The running slot other than {@code except} (if another owns a call) whose input partitions carry
+   * the most calls, so that the fault really moves calls.
+   *
+   * @throws AssertionError if no slot owns a call's partition
+   */
+  private static int busiest(KafkaBroker broker, String appId, AppTopics topics, AppFleet fleet, List<Recording> streams, int except)
+      throws Exception {
+    Set<String> callIds = streams.stream().map(Recording::callId).collect(Collectors.toSet());
+    int best = -1;
+    long bestCalls = 0;
+    for (int slot : fleet.runningSlots()) {
+      if (slot == except) {
+        continue;
+      }
+      Set<Integer> owned = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(slot));
+      long calls = callIds.stream().filter(c -> owned.contains(TaskOwnership.partitionOf(c, INPUT_PARTITIONS))).count();
+      if (calls > bestCalls) {
+        best = slot;
+        bestCalls = calls;
+      }
+    }
+    if (best < 0 && except >= 0) {
+      return busiest(broker, appId, topics, fleet, streams, -1); // every call is on the excepted slot: fault it again
+    }
+    assertTrue(best >= 0, "no instance owns the partition of a call");
+    return best;
+  }
+
   private static Map<String, String> withInstanceId(Map<String, String> app, String groupInstanceId) {
     Map<String, String> m = new LinkedHashMap<>(app);
     if (groupInstanceId != null) {
@@ -137,10 +170,13 @@ class FailoverDefaultsTest {
     return m;
   }
 
+  private static boolean isOn(String streamKey, Set<Integer> partitions) {
+    return partitions.contains(TaskOwnership.partitionOf(streamKey.substring(0, streamKey.lastIndexOf('/')), INPUT_PARTITIONS));
+  }
+
   /** One line: the longest and median pause of the survivors' and of the moved streams after one fault. */
   private static String pauseLine(String fault, Map<String, Long> pauses, Set<Integer> movedPartitions) {
-    Map<Boolean, List<Long>> split = pauses.entrySet().stream().collect(Collectors.partitioningBy(
-        e -> movedPartitions.contains(TaskOwnership.partitionOf(e.getKey().substring(0, e.getKey().lastIndexOf('/')), INPUT_PARTITIONS)),
+    Map<Boolean, List<Long>> split = pauses.entrySet().stream().collect(Collectors.partitioningBy(e -> isOn(e.getKey(), movedPartitions),
         Collectors.mapping(Map.Entry::getValue, Collectors.toList())));
     return "PAUSE fault=\"" + fault + "\" survivors " + describe(split.get(false)) + " moved " + describe(split.get(true))
         + " (undisturbed: about one hop, " + ScenarioSettings.WINDOW_MS + " ms)";
