@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>CI size: 6 calls of about 36 s. {@code it-tests/run-soak.sh failover} runs the full size (knobs
  * {@code -Dcallvec.soak.calls/callMs/downMs/killAt/termAt}; {@code -Dcallvec.soak.static=1} gives
- * each slot a {@code group.instance.id}, as {@code ops/k8s} does).
+ * each slot a {@code group.instance.id}, as {@code ops/k8s} does; {@code -Dcallvec.soak.streamsProtocol=1} runs
+ * {@code group.protocol=streams}).
  */
 @RealKafka
 class FailoverDefaultsTest {
@@ -67,6 +68,8 @@ class FailoverDefaultsTest {
     double termAt = Knobs.doubleKnob("termAt", 0.75);
     // 1: static membership as ops/k8s configures it (group.instance.id per slot), otherwise the defaults.
     boolean staticMembership = Knobs.intKnob("static", 0) == 1;
+    // 1: Kafka 4's streams rebalance protocol (group.protocol=streams, KIP-1071) instead of the classic one.
+    boolean streamsProtocol = Knobs.intKnob("streamsProtocol", 0) == 1;
 
     Files.createDirectories(work);
     String prefix = "failover-" + UUID.randomUUID().toString().substring(0, 8);
@@ -74,6 +77,9 @@ class FailoverDefaultsTest {
     broker.createTopics(ScenarioSettings.topics(topics, INPUT_PARTITIONS, (short) 1));
     String appId = prefix + "-app";
     Map<String, String> app = ScenarioSettings.appWithFailoverDefaults(broker.bootstrapServers(), appId, topics);
+    if (streamsProtocol) {
+      app.put("group.protocol", "streams");
+    }
     TopologySettings settings = ScenarioSettings.topology(app);
     List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
     Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
@@ -93,8 +99,8 @@ class FailoverDefaultsTest {
       try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
         feeder.awaitFraction(killAt, Duration.ofSeconds(180));
         fleet.assertRunningAlive();
-        int killed = busiest(broker, appId, topics, fleet, streams, -1);
-        killedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(killed));
+        int killed = busiest(broker, appId, topics, fleet, streams, -1, streamsProtocol);
+        killedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(killed), streamsProtocol);
         killMs = meter.nowMs();
         fleet.kill(killed);
         log.info("killed slot {} (kill -9) at {} ms, it owned input partitions {}", killed, killMs, killedPartitions);
@@ -103,8 +109,8 @@ class FailoverDefaultsTest {
 
         feeder.awaitFraction(termAt, Duration.ofSeconds(180));
         fleet.assertRunningAlive();
-        int stopped = busiest(broker, appId, topics, fleet, streams, killed);
-        stoppedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(stopped));
+        int stopped = busiest(broker, appId, topics, fleet, streams, killed, streamsProtocol);
+        stoppedPartitions = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(stopped), streamsProtocol);
         termMs = meter.nowMs();
         int code = fleet.stop(stopped, Duration.ofSeconds(60));
         assertEquals(143, code, "exit code after SIGTERM");
@@ -122,7 +128,8 @@ class FailoverDefaultsTest {
       assertFalse(pauses.get(1).keySet().stream().noneMatch(k -> isOn(k, stoppedPartitions)), "a call moved after the SIGTERM: " + pauses.get(1));
 
       ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
-      log.info("RESULT scenario=failover-defaults membership={} {}", staticMembership ? "static" : "dynamic", v.summary());
+      log.info("RESULT scenario=failover-defaults protocol={} membership={} {}", streamsProtocol ? "streams" : "classic",
+          staticMembership ? "static" : "dynamic", v.summary());
       v.assertClean();
       List<String> idle = out.calls.stream().filter(c -> c.getEndReason() == CallEndReason.IDLE_TIMEOUT)
           .map(c -> c.getCallId() + "/" + c.getChannel()).toList();
@@ -139,8 +146,8 @@ class FailoverDefaultsTest {
    *
    * @throws AssertionError if no slot owns a call's partition
    */
-  private static int busiest(KafkaBroker broker, String appId, AppTopics topics, AppFleet fleet, List<Recording> streams, int except)
-      throws Exception {
+  private static int busiest(KafkaBroker broker, String appId, AppTopics topics, AppFleet fleet, List<Recording> streams, int except,
+      boolean streamsProtocol) throws Exception {
     Set<String> callIds = streams.stream().map(Recording::callId).collect(Collectors.toSet());
     int best = -1;
     long bestCalls = 0;
@@ -148,7 +155,7 @@ class FailoverDefaultsTest {
       if (slot == except) {
         continue;
       }
-      Set<Integer> owned = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(slot));
+      Set<Integer> owned = TaskOwnership.inputPartitionsOf(broker.clientConfig(), appId, topics.input(), fleet.get(slot), streamsProtocol);
       long calls = callIds.stream().filter(c -> owned.contains(TaskOwnership.partitionOf(c, INPUT_PARTITIONS))).count();
       if (calls > bestCalls) {
         best = slot;
@@ -156,7 +163,7 @@ class FailoverDefaultsTest {
       }
     }
     if (best < 0 && except >= 0) {
-      return busiest(broker, appId, topics, fleet, streams, -1); // every call is on the excepted slot: fault it again
+      return busiest(broker, appId, topics, fleet, streams, -1, streamsProtocol); // every call is on the excepted slot: fault it again
     }
     assertTrue(best >= 0, "no instance owns the partition of a call");
     return best;

@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.StreamsGroupDescription;
+import org.apache.kafka.clients.admin.StreamsGroupMemberDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 
@@ -35,6 +37,15 @@ public final class TaskOwnership {
    */
   public static Set<Integer> inputPartitionsOf(Map<String, Object> clientConfig, String applicationId, String inputTopic, AppInstance instance)
       throws Exception {
+    return inputPartitionsOf(clientConfig, applicationId, inputTopic, instance, false);
+  }
+
+  /**
+   * As {@link #inputPartitionsOf(Map, String, String, AppInstance)}; with {@code streamsProtocol}
+   * the application runs {@code group.protocol=streams} (KIP-1071) and its group is a streams group.
+   */
+  public static Set<Integer> inputPartitionsOf(Map<String, Object> clientConfig, String applicationId, String inputTopic, AppInstance instance,
+      boolean streamsProtocol) throws Exception {
     Matcher m = Pattern.compile("\\[(" + Pattern.quote(applicationId) + "-[0-9a-f-]{36})-StreamThread-").matcher(instance.log());
     if (!m.find()) {
       throw new AssertionError("no '[" + applicationId + "-<process id>-StreamThread-' line in the log of " + instance.name());
@@ -42,6 +53,16 @@ public final class TaskOwnership {
     String clientId = m.group(1);
     Set<Integer> out = new HashSet<>();
     try (Admin admin = Admin.create(clientConfig)) {
+      if (streamsProtocol) {
+        StreamsGroupDescription g = admin.describeStreamsGroups(List.of(applicationId)).all().get(30, TimeUnit.SECONDS).get(applicationId);
+        for (StreamsGroupMemberDescription md : g.members()) {
+          if (md.clientId().startsWith(clientId)) {
+            // One sub-topology reads the input topic (no repartition): its task partitions are the input's.
+            md.assignment().activeTasks().forEach(t -> out.addAll(t.partitions()));
+          }
+        }
+        return out;
+      }
       ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(applicationId)).all().get(30, TimeUnit.SECONDS).get(applicationId);
       for (MemberDescription md : g.members()) {
         if (md.clientId().startsWith(clientId)) {
