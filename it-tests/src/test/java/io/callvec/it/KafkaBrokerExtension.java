@@ -40,7 +40,7 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterR
   /** System property naming the Kafka container image. */
   public static final String IMAGE_PROPERTY = "callvec.it.kafka.image";
   /** The default container image. */
-  public static final String DEFAULT_IMAGE = "apache/kafka:4.1.0";
+  public static final String DEFAULT_IMAGE = "apache/kafka:4.4.0";
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerExtension.class);
   private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KafkaBrokerExtension.class);

@@ -32,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -137,9 +138,9 @@ public final class CallvecApp implements AutoCloseable {
       createdStreamsMetrics.bindTo(registry);
       int port = config.getInt(Settings.HTTP_PORT);
       if (port >= 0) {
-        createdHttp = HttpEndpoint.start(port, registry,
-            () -> s.state() != KafkaStreams.State.ERROR && s.state() != KafkaStreams.State.PENDING_ERROR,
-            () -> s.state() == KafkaStreams.State.RUNNING);
+        BatchingEngine e = createdEngine;
+        createdHttp = HttpEndpoint.start(port, registry, () -> HealthProbes.live(s.state(), e.health()),
+            () -> HealthProbes.ready(s.state(), e.health()));
       }
       ok = true;
     } finally {
@@ -342,7 +343,9 @@ public final class CallvecApp implements AutoCloseable {
     closed = true;
     log.info("stopping callvec: closing Kafka Streams, draining the batcher, closing the model");
     try {
-      streams.close(Duration.ofSeconds(60));
+      CloseOptions.GroupMembershipOperation membership = config.getBoolean(Settings.LEAVE_GROUP_ON_CLOSE)
+          ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP;
+      streams.close(CloseOptions.groupMembershipOperation(membership).withTimeout(Duration.ofSeconds(60)));
     } finally {
       try {
         streamsMetrics.close();

@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /metrics}: Prometheus text format (Kafka Streams metrics bridged, batcher and
  *       topology metrics);
- *   <li>{@code GET /health/live}: 200 while the process is healthy (Kafka Streams not in ERROR),
- *       else 503;
- *   <li>{@code GET /health/ready}: 200 once Kafka Streams is RUNNING, else 503.
+ *   <li>{@code GET /health/live}: 200 while the process is healthy (Kafka Streams not in ERROR and
+ *       every batcher worker alive: {@link HealthProbes#live}), else 503;
+ *   <li>{@code GET /health/ready}: 200 while Kafka Streams is RUNNING and the batcher is ready (no
+ *       model outage: {@link HealthProbes#ready}), else 503.
  * </ul>
  *
  * It serves nothing else: no audio, no embeddings, no configuration. Only the exact paths are

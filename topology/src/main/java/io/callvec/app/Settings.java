@@ -24,6 +24,8 @@ public enum Settings {
   REORDER_LATENESS_MS("callvec.reorder.lateness.ms", "500", "How far behind the newest chunk a chunk may arrive and still be placed, in milliseconds of audio."),
   MAX_GAP_FILL_MS("callvec.gap.fill.max.ms", "1000", "Longest gap filled with silence, in milliseconds; a longer gap starts a new contiguous run."),
   IDLE_TIMEOUT_MS("callvec.idle.timeout.ms", "30000", "A call × channel with no chunk for this long on its task's input clock (stream time, advancing with the wall clock while no record arrives), in milliseconds, is ended as if it had sent end-of-stream."),
+  LEAVE_GROUP_ON_CLOSE("callvec.leave.group.on.close", "true",
+      "On a graceful stop (SIGTERM), leave the consumer group so that the instance's tasks move at once instead of after `session.timeout.ms`; `false` keeps them waiting for its return. See \"Failover\"."),
   IDLE_SCAN_INTERVAL_MS("callvec.idle.scan.interval.ms", "1000", "How often open calls are checked for the idle timeout, in milliseconds."),
   MAX_PAYLOAD_BYTES("callvec.max.payload.bytes", "65536", "Largest accepted chunk payload, in bytes; larger chunks go to the DLQ."),
   MODEL_PATH("callvec.model.path", "classpath:fixture",
@@ -96,7 +98,10 @@ public enum Settings {
       "poll.ms", "5",
       "num.standby.replicas", "0",
       "deserialization.exception.handler", "io.callvec.app.DeadLetterDeserializationHandler",
-      "processing.exception.handler.global.enabled", "true");
+      "processing.exception.handler.global.enabled", "true",
+      // Failover (README "Failover"): a killed instance's tasks move after this long, not Kafka's 45 s.
+      "session.timeout.ms", "10000",
+      "heartbeat.interval.ms", "3000");
 
   static Settings byKey(String key) {
     for (Settings s : values()) {

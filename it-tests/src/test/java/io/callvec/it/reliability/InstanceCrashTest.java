@@ -64,7 +64,6 @@ class InstanceCrashTest {
       results.add(line);
       v.assertClean();
     }
-    assertTrue(results.size() == trials);
   }
 
   private ExactlyOnceCheck.Verdict trial(KafkaBroker broker, Path dir, int trial, int calls, int instances, List<Double> killAt, int downMs,

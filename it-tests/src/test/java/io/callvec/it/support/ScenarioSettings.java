@@ -39,6 +39,19 @@ public final class ScenarioSettings {
     return m;
   }
 
+  /**
+   * {@link #app} without the failure-detection and idle settings: the instances run with the shipped
+   * defaults of {@code session.timeout.ms}, {@code heartbeat.interval.ms}, {@code
+   * callvec.idle.timeout.ms} and every other failover setting.
+   */
+  public static Map<String, String> appWithFailoverDefaults(String bootstrapServers, String applicationId, AppTopics topics) {
+    Map<String, String> m = app(bootstrapServers, applicationId, topics);
+    m.remove("session.timeout.ms");
+    m.remove("heartbeat.interval.ms");
+    m.remove("callvec.idle.timeout.ms");
+    return m;
+  }
+
   /** The topology settings the instances run with (for the expected output). */
   public static TopologySettings topology(Map<String, String> app) {
     return TopologySettings.from(CallvecConfig.builder().overrides(app).build());
