@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -48,9 +46,9 @@ class FixtureRegenerationTest {
     assertTrue(Files.isRegularFile(script), "missing " + script);
     String python = System.getenv().getOrDefault("CALLVEC_PYTHON", "/usr/bin/python3");
 
-    Proc check = run(List.of(python, "-c", "import torch, torchaudio, onnx"), 120);
-    if (check.exit != 0) {
-      String why = python + " cannot import torch, torchaudio and onnx (" + check.output.trim()
+    PythonTool.Proc check = PythonTool.run(List.of(python, "-c", "import torch, torchaudio, onnx"), 120);
+    if (check.exit() != 0) {
+      String why = python + " cannot import torch, torchaudio and onnx (" + check.output().trim()
           + ")";
       if (System.getenv("CI") == null || "1".equals(System.getenv("CALLVEC_ALLOW_NO_TORCH"))) {
         Assumptions.abort("skipping fixture regeneration outside CI: " + why);
@@ -62,9 +60,9 @@ class FixtureRegenerationTest {
 
     Path out = tmp.resolve("fixtures");
     Path outBundle = tmp.resolve("bundle");
-    Proc gen = run(List.of(python, script.toString(), "--out", out.toString(), "--bundle",
+    PythonTool.Proc gen = PythonTool.run(List.of(python, script.toString(), "--out", out.toString(), "--bundle",
         outBundle.toString()), 300);
-    assertEquals(0, gen.exit, "fixture.py failed:\n" + gen.output);
+    assertEquals(0, gen.exit(), "fixture.py failed:\n" + gen.output());
 
     assertEquals(relativeFiles(committed), relativeFiles(out), "fixture file lists differ");
     List<String> byteDifferentModels = new ArrayList<>();
@@ -94,9 +92,9 @@ class FixtureRegenerationTest {
           name + ": regenerated values differ by " + err);
     } else if (name.endsWith(".onnx")) {
       if (!Arrays.equals(a, b)) {
-        Proc cmp = run(List.of(python, script.toString(), "--compare-onnx", want.toString(),
+        PythonTool.Proc cmp = PythonTool.run(List.of(python, script.toString(), "--compare-onnx", want.toString(),
             got.toString()), 120);
-        assertEquals(0, cmp.exit, name + " differs from its regeneration:\n" + cmp.output);
+        assertEquals(0, cmp.exit(), name + " differs from its regeneration:\n" + cmp.output());
         notBytes.add(name);
       }
     } else {
@@ -111,24 +109,5 @@ class FixtureRegenerationTest {
           .sorted()
           .collect(Collectors.toList());
     }
-  }
-
-  private record Proc(int exit, String output) {}
-
-  private static Proc run(List<String> cmd, int timeoutSeconds) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    Process p;
-    try {
-      p = pb.start();
-    } catch (IOException e) {
-      return new Proc(127, e.getMessage());
-    }
-    byte[] out = p.getInputStream().readAllBytes();
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return new Proc(124, "timed out after " + timeoutSeconds + " s: " + cmd);
-    }
-    return new Proc(p.exitValue(), new String(out, StandardCharsets.UTF_8));
   }
 }
