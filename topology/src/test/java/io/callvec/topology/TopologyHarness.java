@@ -39,6 +39,14 @@ import org.apache.kafka.streams.test.TestRecord;
  * The real topology with the real fixture model and micro-batcher in a {@link TopologyTestDriver}.
  * Inference is asynchronous, so reading output means advancing the driver's wall clock (which runs
  * the completion punctuator) until the expected records arrived.
+ *
+ * <p>Deterministic: the batcher sits behind a {@link SettledInference} gate, and {@link #step}
+ * (which {@link #awaitCalls} and {@link #awaitSegments} repeat) first waits until the batcher has
+ * finished every window submitted so far and releases their results in submission order, then
+ * advances the driver's wall clock by {@link #STEP}. What the driver has forwarded after each step
+ * thus depends on the inputs and the steps only, never on thread scheduling; no sleep is involved.
+ * A window's result reaches the processor only in a {@link #step} (or {@link #settle}): a test that
+ * advances the driver's clock itself sees no result that was not settled before.
  */
 final class TopologyHarness implements AutoCloseable {
   /** The driver's wall clock at start, and the input topic's record timestamps unless a test gives its own. */
@@ -59,6 +67,8 @@ final class TopologyHarness implements AutoCloseable {
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   final TopologyMetrics metrics = new TopologyMetrics(registry);
   final BatchingEngine engine;
+  /** The gate between the processor and {@link #engine}. */
+  final SettledInference inference;
   final TopologyTestDriver driver;
   final TestInputTopic<String, AudioChunk> input;
   final TestOutputTopic<String, SegmentEmbedding> segments;
@@ -81,11 +91,13 @@ final class TopologyHarness implements AutoCloseable {
   TopologyHarness(Map<String, String> overrides, WindowEmbedder embedder, SpeechDetection speech) throws Exception {
     config = CallvecConfig.builder().overrides(overrides).build();
     settings = TopologySettings.from(config);
-    engine = new BatchingEngine(embedder, BatchingOptions.builder().maxBatchWindows(4).maxDelay(Duration.ofMillis(2)).meterRegistry(registry).build());
+    BatchingOptions options = BatchingOptions.builder().maxBatchWindows(4).maxDelay(Duration.ofMillis(2)).meterRegistry(registry).build();
+    engine = new BatchingEngine(embedder, options);
+    inference = new SettledInference(CallvecApp.inferenceClient(engine, MODEL), options.queueCapacityWindows());
     stateDir = Files.createTempDirectory("callvec-ttd-");
     Properties p = config.streamsProperties();
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    driver = new TopologyTestDriver(CallvecTopology.build(settings, CallvecApp.inferenceClient(engine, MODEL), metrics,
+    driver = new TopologyTestDriver(CallvecTopology.build(settings, inference, metrics,
         io.callvec.schemas.serde.TopicSerdes.singleObject(), speech), p, START);
     input = driver.createInputTopic(settings.inputTopic(), Serdes.String().serializer(), CallvecSerdes.audioChunk().serializer());
     segments = driver.createOutputTopic(settings.segmentsTopic(), Serdes.String().deserializer(), CallvecSerdes.segmentEmbedding().deserializer());
@@ -103,35 +115,47 @@ final class TopologyHarness implements AutoCloseable {
     }
   }
 
-  /** Advances the wall clock in small steps (real time passes too) until {@code n} call embeddings have arrived, 30 s at most. */
+  /** Driver wall-clock time of one {@link #step}. */
+  static final Duration STEP = Duration.ofMillis(5);
+  /** Driver time {@link #awaitCalls} and {@link #awaitSegments} step through at most before they fail. */
+  static final Duration AWAIT_LIMIT = Duration.ofSeconds(60);
+  /** Real time the batcher may take to finish the windows of one step (a deadline, never a pause). */
+  static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * Waits until the batcher has finished every window submitted so far and hands their results to
+   * the processor, in submission order (forwarded at the next record or punctuation).
+   */
+  void settle() throws InterruptedException {
+    inference.settle(SETTLE_TIMEOUT);
+  }
+
+  /** One deterministic step: {@link #settle}, then the driver's wall clock {@link #STEP} on (the punctuators forward the results), then {@link #collect}. */
+  void step() throws InterruptedException {
+    settle();
+    driver.advanceWallClockTime(STEP);
+    collect();
+  }
+
+  /** Steps until {@code n} call embeddings have arrived, {@link #AWAIT_LIMIT} of driver time at most. */
   void awaitCalls(int n) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (true) {
-      collect();
-      if (callsSeen.size() >= n) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + n + " call embeddings; got " + callsSeen.size() + " and " + segmentsSeen.size() + " segments");
-      }
-      driver.advanceWallClockTime(Duration.ofMillis(5));
-      Thread.sleep(2);
-    }
+    await(() -> callsSeen.size() >= n, () -> n + " call embeddings; got " + callsSeen.size() + " and " + segmentsSeen.size() + " segments");
   }
 
   /** Like {@link #awaitCalls} for segments. */
   void awaitSegments(int n) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (true) {
-      collect();
-      if (segmentsSeen.size() >= n) {
-        return;
+    await(() -> segmentsSeen.size() >= n, () -> n + " segments; got " + segmentsSeen.size());
+  }
+
+  private void await(java.util.function.BooleanSupplier done, java.util.function.Supplier<String> what) throws InterruptedException {
+    collect();
+    long steps = AWAIT_LIMIT.toMillis() / STEP.toMillis();
+    for (long i = 0; !done.getAsBoolean(); i++) {
+      if (i == steps) {
+        throw new AssertionError("no " + what.get() + " after " + AWAIT_LIMIT.toSeconds() + " s of driver time (" + inference.unsettled()
+            + " windows unsettled)");
       }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + n + " segments; got " + segmentsSeen.size());
-      }
-      driver.advanceWallClockTime(Duration.ofMillis(5));
-      Thread.sleep(2);
+      step();
     }
   }
 
