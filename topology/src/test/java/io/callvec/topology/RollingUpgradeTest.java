@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
  * layout 3, the running vector sum inline) goes on in this version and gives the same segments and
  * call embedding as a call processed by this version throughout.
  *
- * <p>The previous version's bytes are made here from this version's, with the previous layout
- * spelled out independently of the production code: layout 3 is layout 4 with {@code [int32
+ * <p>The previous version's bytes are made here from this version's, with the previous layouts
+ * spelled out independently of the production code: layout 4 is layout 5 without its last five
+ * int64 (the sequence tracking and end-of-stream wait); layout 3 is layout 4 with {@code [int32
  * dimension][dimension × float64]} after the end reason, and no vector-sum entry in the pending store.
  */
 class RollingUpgradeTest {
@@ -58,9 +59,11 @@ class RollingUpgradeTest {
       KeyValueStore<Bytes, byte[]> channels = h.driver.getKeyValueStore(CallvecTopology.CHANNEL_STORE);
       KeyValueStore<Bytes, byte[]> pending = h.driver.getKeyValueStore(CallvecTopology.PENDING_STORE);
       Bytes sumKey = StoreKeys.withLong(prefix, Long.MIN_VALUE);
-      byte[] layout4 = channels.get(Bytes.wrap(prefix));
+      byte[] layout5 = channels.get(Bytes.wrap(prefix));
       byte[] sum = pending.get(sumKey);
-      assertEquals(4, layout4[0], "this version writes channel state layout 4");
+      assertEquals(5, layout5[0], "this version writes channel state layout 5");
+      byte[] layout4 = java.util.Arrays.copyOf(layout5, layout5.length - 5 * 8);
+      layout4[0] = 4;
       assertNotNull(sum, "the vector sum has its own entry once a segment is pooled");
       int dimension = ByteBuffer.wrap(sum).getInt(1);
       assertEquals(TopologyHarness.MODEL.info().dimension(), dimension);
@@ -71,7 +74,7 @@ class RollingUpgradeTest {
 
       h.pipe(chunks.subList(FIRST_PART_CHUNKS, FIRST_PART_CHUNKS + 1));
       h.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
-      assertEquals(4, channels.get(Bytes.wrap(prefix))[0], "the next chunk rewrites the state in layout 4");
+      assertEquals(5, channels.get(Bytes.wrap(prefix))[0], "the next chunk rewrites the state in layout 5");
       assertArrayEquals(sum, pending.get(sumKey), "and moves the inline sum, bit for bit, to its own entry");
 
       h.pipe(chunks.subList(FIRST_PART_CHUNKS + 1, chunks.size()));

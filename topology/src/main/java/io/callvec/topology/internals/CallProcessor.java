@@ -113,6 +113,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private ModelProvenance provenance;
   /** Voice activity detection: which windows go to the model, and their speech samples. */
   private final SpeechGate gate;
+  /** When an end-of-stream chunk closes its stream (at once, or after the missing chunks or the reorder lateness). */
+  private final StreamEnding ending;
 
   public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
     this(settings, inference, metrics, SpeechDetection.off());
@@ -126,6 +128,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.dispatch = new WindowDispatch(inference, metrics);
     this.reaper = new IdleReaper(settings, metrics);
     this.gate = new SpeechGate(speech, metrics, settings.frontEnd().hopSamples());
+    this.ending = new StreamEnding(settings.frontEnd().reorderLatenessMs());
   }
 
   @Override
@@ -137,6 +140,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.sums = new CallSums(pending);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
     this.timeIndex = new TimeIndex(context.getStateStore(CallvecTopology.TIME_INDEX_STORE));
+    ending.init(timeIndex);
     gate.init(context.getStateStore(CallvecTopology.VAD_STORE));
     this.deadLetters = new DeadLetters(context, metrics);
     reaper.init(context, channels, ended, timeIndex);
@@ -145,6 +149,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.provenance = new ModelProvenance(modelInfo.modelId(), modelInfo.revision(), modelInfo.contentSha256());
     context.schedule(Duration.ofMillis(settings.completionPollMs()), PunctuationType.WALL_CLOCK_TIME, now -> pollInference());
     context.schedule(Duration.ofMillis(settings.idleScanIntervalMs()), PunctuationType.WALL_CLOCK_TIME, this::scanIdle);
+    if (ending.waitMs() > 0) {
+      context.schedule(Duration.ofMillis(ending.scanIntervalMs()), PunctuationType.WALL_CLOCK_TIME, now -> scanEndWaits());
+    }
     long open = 0;
     try (KeyValueIterator<Bytes, byte[]> it = channels.all()) {
       while (it.hasNext()) {
@@ -213,6 +220,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
               + " at " + state.sampleRateHz + " Hz, chunk is " + chunk.getEncoding() + " at " + chunk.getSampleRateHz() + " Hz");
         }
         sums.adopt(prefix, state); // a sum written inline by the previous version moves out of the per-chunk state
+        StreamEnding.admit(state, callId + "/" + channel.getIndex(), chunk.getSequenceNumber());
         frontEnd = ChannelFrontEnd.fromBytes(state.frontEnd);
       }
 
@@ -238,17 +246,18 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         state.lastChunkTimestampMs = Math.max(state.lastChunkTimestampMs, recordTs);
       }
       metrics.chunk("accepted");
+      StreamEnding.accepted(state, chunk.getSequenceNumber());
       if (stored == null) {
         metrics.channelStarted();
         openStreamsHere++;
         metrics.openStreams(1);
       }
-      if (chunk.getEndOfStream()) {
+      long input = reaper.inputClockMs();
+      if (ending.closesNow(prefix, state, chunk.getSequenceNumber(), chunk.getEndOfStream(), input)) {
         endChannel(prefix, state, frontEnd, writer, CallEndReason.END_OF_STREAM);
       } else {
         state.frontEnd = frontEnd.toBytes();
         state.nextWindowStart = frontEnd.nextWindowStart16k();
-        long input = reaper.inputClockMs();
         timeIndex.move(TimeIndex.LAST_SEEN, prefix, state.lastSeenInputMs == ChannelState.NEVER ? null : state.lastSeenInputMs, input);
         state.lastSeenInputMs = input;
         channels.put(channelKey, state.toBytes());
@@ -543,6 +552,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   private void endChannel(byte[] prefix, ChannelState state, ChannelFrontEnd frontEnd, BlockWriter writer, CallEndReason reason) {
     sums.adopt(prefix, state);
+    ending.closing(prefix, state);
     frontEnd.finish(writer);
     state.frontEnd = new byte[0];
     state.nextWindowStart = frontEnd.timelineEnd16k();
@@ -615,11 +625,24 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     return callId + "|" + channelIndex;
   }
 
-  /** The idle punctuator: {@link IdleReaper} ends the streams whose input has gone quiet. */
+  /**
+   * The idle punctuator: {@link IdleReaper} ends the streams whose input has gone quiet (an ending
+   * stream, whose end-of-stream chunk came, as {@code END_OF_STREAM}).
+   */
   private void scanIdle(long nowMs) {
-    reaper.scan(nowMs, (prefix, state) -> endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd),
-        new BlockWriter(prefix, state, state.lastChunkTimestampMs), CallEndReason.IDLE_TIMEOUT));
+    reaper.scan(nowMs, (prefix, state) -> endWithoutChunk(prefix, state, state.isEnding() ? CallEndReason.END_OF_STREAM : CallEndReason.IDLE_TIMEOUT));
     pollInference();
+  }
+
+  /** The end-of-stream wait punctuator: closes the ending streams whose wait for missing chunks is over ({@link StreamEnding}). */
+  private void scanEndWaits() {
+    reaper.scanEndWaits(ending, (prefix, state) -> endWithoutChunk(prefix, state, CallEndReason.END_OF_STREAM));
+    pollInference();
+  }
+
+  /** Ends a stream from a punctuator: its front end's buffered audio is flushed and its last windows cut. */
+  private void endWithoutChunk(byte[] prefix, ChannelState state, CallEndReason reason) {
+    endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs), reason);
   }
 
   @Override

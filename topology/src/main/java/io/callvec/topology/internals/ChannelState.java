@@ -14,17 +14,22 @@ import java.nio.charset.StandardCharsets;
  * <p>Invariant: the channel's audio blocks cover [min(pending window starts, nextWindowStart),
  * front end's timeline end).
  *
- * <p>Size bound, in bytes: about 100 + channel name + front-end state (≈ lateness × source rate ×
+ * <p>Size bound, in bytes: about 140 + channel name + front-end state (≈ lateness × source rate ×
  * 4 + resampler history).
  *
- * <p>Layouts: 4 (written now) has no vector sum. Layout 3 and older carried the running sum (8 ×
- * dimension bytes) inline; such a state, written by an older instance, reads into {@link
+ * <p>Layouts: 5 (written now) is layout 4 with the end-of-stream wait ({@link #endSequence}, {@link
+ * #endWaitSinceInputMs}) and the sequence numbers it needs ({@link #lowestSequence}, {@link
+ * #highestSequence}, {@link #acceptedChunks}); a state of an older layout reads with none of them, so
+ * its sequence tracking starts at its next chunk (see {@link StreamEnding}). Layout 4 has no vector
+ * sum. Layout 3 and older carried the running sum (8 × dimension bytes) inline; such a state, written by an older instance, reads into {@link
  * #vectorSum}, and {@link #toBytes} writes it back in layout 3 until the processor has moved the sum
  * into {@link CallSums} and cleared the field (see {@code CallProcessor}): a rolling upgrade loses no
  * sum whichever path rewrites the state first.
  */
 public final class ChannelState {
-  private static final byte VERSION = 4;
+  private static final byte VERSION = 5;
+  /** The previous layout: as layout 5 without the end-of-stream wait and the sequence tracking. */
+  private static final byte VERSION_4 = 4;
   /** The layout of the previous release: as layout 4 with the running vector sum inline. */
   private static final byte VERSION_3 = 3;
   /** The previous layout: the same without {@link #failedSegments}. */
@@ -70,18 +75,37 @@ public final class ChannelState {
    * state written in layout 1.
    */
   long lastSeenInputMs = NEVER;
+  /** Lowest sequence number accepted since tracking started (layout 5; -1: none yet). */
+  long lowestSequence = -1;
+  /** Highest sequence number accepted since tracking started (layout 5; -1: none yet). */
+  long highestSequence = -1;
+  /** Chunks accepted (not duplicates, not too late) since tracking started, the end-of-stream chunk included. */
+  long acceptedChunks;
+  /**
+   * Sequence number of the end-of-stream chunk of a stream that is <em>ending</em>: the chunk came
+   * while earlier sequence numbers were missing, and the stream waits for them (at most the reorder
+   * lateness on the input clock); -1 while the stream is open (see {@link StreamEnding}).
+   */
+  long endSequence = -1;
+  /** The task's input clock when the end-of-stream chunk of an ending stream was accepted, ms; {@link #NEVER} otherwise. */
+  long endWaitSinceInputMs = NEVER;
+
+  /** Whether an end-of-stream chunk was accepted and the stream waits for missing earlier chunks. */
+  boolean isEnding() {
+    return endSequence >= 0;
+  }
 
   boolean isEnded() {
     return endReason != 0;
   }
 
-  /** Layout 4, or layout 3 while {@link #vectorSum} holds a sum not yet moved to {@link CallSums}. */
+  /** Layout 5, or layout 3 while {@link #vectorSum} holds a sum not yet moved to {@link CallSums}. */
   byte[] toBytes() {
     boolean inline = vectorSum != null;
     byte[] name = channelName.getBytes(StandardCharsets.UTF_8);
     int dim = inline ? vectorSum.length : 0;
     ByteBuffer b = ByteBuffer.allocate(1 + 4 + name.length + 8 + 4 + frontEnd.length + 8
-        + 4 * 3 + (inline ? 4 + dim * 8 : 0) + 8 * 6 + 4);
+        + 4 * 3 + (inline ? 4 + dim * 8 : 0) + 8 * 6 + 4 + (inline ? 0 : 8 * 5));
     b.put(inline ? VERSION_3 : VERSION).putInt(name.length).put(name).putInt(encodingOrdinal).putInt(sampleRateHz);
     b.putInt(frontEnd.length).put(frontEnd);
     b.putLong(nextWindowStart);
@@ -96,13 +120,16 @@ public final class ChannelState {
     b.putLong(firstChunkTimestampMs).putLong(lastChunkTimestampMs);
     b.putLong(lastSeenInputMs);
     b.putInt(failedSegments);
+    if (!inline) {
+      b.putLong(lowestSequence).putLong(highestSequence).putLong(acceptedChunks).putLong(endSequence).putLong(endWaitSinceInputMs);
+    }
     return b.array();
   }
 
   static ChannelState fromBytes(byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     byte v = b.get();
-    if (v != VERSION && v != VERSION_3 && v != VERSION_2 && v != VERSION_1) {
+    if (v != VERSION && v != VERSION_4 && v != VERSION_3 && v != VERSION_2 && v != VERSION_1) {
       throw new IllegalStateException("channel state version " + v + " is not supported (expected " + VERSION_1 + ".." + VERSION + ")");
     }
     ChannelState s = new ChannelState();
@@ -115,7 +142,7 @@ public final class ChannelState {
     s.pendingWindows = b.getInt();
     s.embeddedSegments = b.getInt();
     s.endReason = b.getInt();
-    int dim = v == VERSION ? -1 : b.getInt();
+    int dim = v == VERSION || v == VERSION_4 ? -1 : b.getInt();
     if (dim >= 0) {
       s.vectorSum = new double[dim];
       for (int i = 0; i < dim; i++) {
@@ -128,7 +155,14 @@ public final class ChannelState {
     s.firstChunkTimestampMs = b.getLong();
     s.lastChunkTimestampMs = b.getLong();
     s.lastSeenInputMs = v == VERSION_1 ? NEVER : b.getLong();
-    s.failedSegments = v == VERSION || v == VERSION_3 ? b.getInt() : 0;
+    s.failedSegments = v == VERSION || v == VERSION_4 || v == VERSION_3 ? b.getInt() : 0;
+    if (v == VERSION) {
+      s.lowestSequence = b.getLong();
+      s.highestSequence = b.getLong();
+      s.acceptedChunks = b.getLong();
+      s.endSequence = b.getLong();
+      s.endWaitSinceInputMs = b.getLong();
+    }
     if (b.hasRemaining()) {
       throw new IllegalStateException("channel state has " + b.remaining() + " trailing bytes");
     }

@@ -41,10 +41,10 @@ final class IdleReaper {
   /** Work one idle scan may do before it leaves the rest to the next scan, ms (a batch in progress is finished). */
   static final long SCAN_BUDGET_MS = 200;
 
-  /** Ends one idle stream (its call embedding, its end marker, its index entries). */
+  /** Ends one stream whose time is up (its call embedding, its end marker, its index entries). */
   @FunctionalInterface
   interface Ender {
-    void endIdle(byte[] prefix, ChannelState state);
+    void end(byte[] prefix, ChannelState state);
   }
 
   private final TopologySettings settings;
@@ -109,7 +109,7 @@ final class IdleReaper {
       }
       byte[] prefix = e.prefix();
       log.debug("idle timeout: ending {}/{}", StoreKeys.callId(prefix), StoreKeys.channelIndex(prefix));
-      ender.endIdle(prefix, state); // removes the index entry
+      ender.end(prefix, state); // removes the index entry
       return DueOutcome.DONE;
     });
     int expired = drainDue(TimeIndex.ENDED, nowMs - settings.endedRetentionMs(), deadline, e -> {
@@ -132,6 +132,30 @@ final class IdleReaper {
       log.warn("task {}: idle scan took {} ms ({} channels ended, {} end markers expired)", context.taskId(), tookNanos / 1_000_000, endedNow,
           expired);
     }
+  }
+
+  /**
+   * Closes the ending streams ({@link StreamEnding}) whose wait for missing chunks is over on the
+   * input clock; {@code closer} ends each one (its index entry included). Reads only the due
+   * entries of {@link TimeIndex#END_WAIT}, with the same batches and time budget as {@link #scan}.
+   */
+  void scanEndWaits(StreamEnding ending, Ender closer) {
+    long deadline = System.nanoTime() + SCAN_BUDGET_MS * 1_000_000L;
+    long input = inputClockMs();
+    drainDue(TimeIndex.END_WAIT, input - ending.waitMs(), deadline, e -> {
+      byte[] stored = channels.get(Bytes.wrap(e.prefix()));
+      ChannelState state = stored == null ? null : ChannelState.fromBytes(stored);
+      if (state == null || state.isEnded() || !state.isEnding() || !e.covers(state.endWaitSinceInputMs)) {
+        timeIndex.remove(e.indexKey());
+        return DueOutcome.STALE;
+      }
+      if (!ending.waitIsOver(state, input)) {
+        return DueOutcome.NOT_YET; // in the cut-off second
+      }
+      log.debug("end-of-stream wait over: closing {}/{}", StoreKeys.callId(e.prefix()), StoreKeys.channelIndex(e.prefix()));
+      closer.end(e.prefix(), state); // removes the index entry
+      return DueOutcome.DONE;
+    });
   }
 
   /** What {@link #drainDue} did with one due entry of the time index. */
@@ -173,7 +197,8 @@ final class IdleReaper {
   /**
    * State written before the time index existed (or an index lost with its changelog) has open
    * channels and end markers but no index: index them once, so that they still time out. A channel
-   * state without a last-seen time (layout 1) counts as seen at the input clock now.
+   * state without a last-seen time (layout 1) counts as seen at the input clock now; an ending
+   * stream's wait ({@link StreamEnding}) is indexed too.
    */
   private void rebuildTimeIndexIfMissing() {
     if (!timeIndex.isEmpty()) {
@@ -193,6 +218,9 @@ final class IdleReaper {
           unseen.add(KeyValue.pair(kv.key, state));
         } else {
           timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), state.lastSeenInputMs);
+        }
+        if (state.isEnding()) {
+          timeIndex.add(TimeIndex.END_WAIT, kv.key.get(), state.endWaitSinceInputMs);
         }
         indexed++;
       }

@@ -25,6 +25,11 @@ final class TimeIndex {
   static final byte LAST_SEEN = 'S';
   /** Kind byte: the wall-clock time a stream ended (expiry of its end marker). */
   static final byte ENDED = 'E';
+  /**
+   * Kind byte: the input-clock time an ending stream's end-of-stream chunk was accepted (the end of
+   * its wait for missing chunks, {@link StreamEnding}).
+   */
+  static final byte END_WAIT = 'W';
   /** Bucket width, ms. */
   static final long BUCKET_MS = 1000;
 

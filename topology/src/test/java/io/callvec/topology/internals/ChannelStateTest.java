@@ -2,7 +2,9 @@ package io.callvec.topology.internals;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -88,19 +90,66 @@ class ChannelStateTest {
     assertThrows(IllegalStateException.class, () -> ChannelState.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)));
   }
 
+  /** Bytes layout 5 adds after layout 4: lowest, highest sequence, accepted chunks, end sequence, end-wait start (5 × int64). */
+  private static final int LAYOUT_5_TAIL_BYTES = 5 * 8;
+
+  private static ChannelState ending() {
+    ChannelState s = sample();
+    s.vectorSum = null;
+    s.lowestSequence = 7;
+    s.highestSequence = 300;
+    s.acceptedChunks = 290;
+    s.endSequence = 301;
+    s.endWaitSinceInputMs = 1_764_000_000_456L;
+    return s;
+  }
+
   @Test
-  void layoutFourHasNoVectorSumAndASizeThatDoesNotDependOnTheDimension() {
+  void layoutFiveHasNoVectorSumAndASizeThatDoesNotDependOnTheDimension() {
     ChannelState s = sample();
     s.vectorSum = null;
     byte[] bytes = s.toBytes();
-    assertEquals(4, bytes[0]);
+    assertEquals(5, bytes[0]);
     ChannelState back = ChannelState.fromBytes(bytes);
     assertSameExceptLastSeen(s, back);
     assertEquals(s.lastSeenInputMs, back.lastSeenInputMs);
     assertEquals(1, back.failedSegments);
     ChannelState withSum = sample();
     withSum.vectorSum = new double[1024];
-    assertEquals(bytes.length + 4 + 8 * 1024, withSum.toBytes().length, "a sum not yet moved out is written inline, in layout 3");
+    assertEquals(bytes.length - LAYOUT_5_TAIL_BYTES + 4 + 8 * 1024, withSum.toBytes().length,
+        "a sum not yet moved out is written inline, in layout 3");
+  }
+
+  @Test
+  void layoutFiveKeepsTheSequenceTrackingAndTheEndOfStreamWait() {
+    ChannelState s = ending();
+    ChannelState back = ChannelState.fromBytes(s.toBytes());
+    assertSameExceptLastSeen(s, back);
+    assertEquals(7, back.lowestSequence);
+    assertEquals(300, back.highestSequence);
+    assertEquals(290, back.acceptedChunks);
+    assertEquals(301, back.endSequence);
+    assertEquals(1_764_000_000_456L, back.endWaitSinceInputMs);
+    assertTrue(back.isEnding());
+    assertFalse(back.isEnded());
+  }
+
+  @Test
+  void aStateInTheFourthLayoutReadsAsOpenWithoutSequenceTracking() {
+    ChannelState s = ending();
+    byte[] v5 = s.toBytes();
+    byte[] v4 = Arrays.copyOf(v5, v5.length - LAYOUT_5_TAIL_BYTES); // layout 4 ended after failedSegments
+    v4[0] = 4;
+    ChannelState back = ChannelState.fromBytes(v4);
+    assertSameExceptLastSeen(s, back);
+    assertEquals(s.lastSeenInputMs, back.lastSeenInputMs);
+    assertEquals(1, back.failedSegments);
+    assertEquals(-1, back.lowestSequence);
+    assertEquals(-1, back.highestSequence);
+    assertEquals(0, back.acceptedChunks);
+    assertFalse(back.isEnding());
+    assertEquals(ChannelState.NEVER, back.endWaitSinceInputMs);
+    assertEquals(5, back.toBytes()[0], "rewritten in layout 5");
   }
 
   @Test
