@@ -40,6 +40,8 @@ final class IdleReaper {
   static final int SCAN_BATCH = 500;
   /** Work one idle scan may do before it leaves the rest to the next scan, ms (a batch in progress is finished). */
   static final long SCAN_BUDGET_MS = 200;
+  /** Channel-store entries the time-index rebuild reads per batch (the bound of what it holds, see {@link #rebuildTimeIndexIfMissing}). */
+  static final int REBUILD_BATCH = 500;
 
   /** Ends one stream whose time is up (its call embedding, its end marker, its index entries). */
   @FunctionalInterface
@@ -57,6 +59,8 @@ final class IdleReaper {
   private long initWallMs;
   /** Wall clock of the task's last input record, ms. */
   private long lastInputWallMs;
+  /** See {@link #rebuildPeakHeld()}. */
+  private int rebuildPeakHeld;
 
   IdleReaper(TopologySettings settings, TopologyMetrics metrics) {
     this.settings = settings;
@@ -197,8 +201,13 @@ final class IdleReaper {
   /**
    * State written before the time index existed (or an index lost with its changelog) has open
    * channels and end markers but no index: index them once, so that they still time out. A channel
-   * state without a last-seen time (layout 1) counts as seen at the input clock now; an ending
-   * stream's wait ({@link StreamEnding}) is indexed too.
+   * state without a last-seen time (layout 1) counts as seen at the input clock now and is
+   * rewritten with that time; an ending stream's wait ({@link StreamEnding}) is indexed too.
+   *
+   * <p>Streams through the channel store in key order, {@link #REBUILD_BATCH} entries at a time: it
+   * holds at most {@link #REBUILD_BATCH} channel keys (the layout-1 states of a batch, rewritten
+   * after the batch's iterator is closed) and one decoded state, whatever the number of open
+   * streams (a few hundred KB; the end markers are indexed as they are read).
    */
   private void rebuildTimeIndexIfMissing() {
     if (!timeIndex.isEmpty()) {
@@ -206,29 +215,48 @@ final class IdleReaper {
     }
     long indexed = 0;
     long now = inputClockMs();
-    List<KeyValue<Bytes, ChannelState>> unseen = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> it = channels.all()) {
-      while (it.hasNext()) {
-        KeyValue<Bytes, byte[]> kv = it.next();
-        ChannelState state = ChannelState.fromBytes(kv.value);
-        if (state.isEnded()) {
-          continue;
+    rebuildPeakHeld = 0;
+    List<Bytes> unseen = new ArrayList<>(REBUILD_BATCH);
+    Bytes after = null;
+    boolean more = true;
+    while (more) {
+      more = false;
+      unseen.clear();
+      int read = 0;
+      try (KeyValueIterator<Bytes, byte[]> it = channels.range(after, null)) {
+        while (it.hasNext()) {
+          KeyValue<Bytes, byte[]> kv = it.next();
+          if (after != null && kv.key.equals(after)) {
+            continue; // the last key of the previous batch (range bounds are inclusive)
+          }
+          if (read == REBUILD_BATCH) {
+            more = true;
+            break;
+          }
+          read++;
+          after = kv.key;
+          ChannelState state = ChannelState.fromBytes(kv.value);
+          if (state.isEnded()) {
+            continue;
+          }
+          if (state.lastSeenInputMs == ChannelState.NEVER) {
+            unseen.add(kv.key);
+          } else {
+            timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), state.lastSeenInputMs);
+          }
+          if (state.isEnding()) {
+            timeIndex.add(TimeIndex.END_WAIT, kv.key.get(), state.endWaitSinceInputMs);
+          }
+          indexed++;
         }
-        if (state.lastSeenInputMs == ChannelState.NEVER) {
-          unseen.add(KeyValue.pair(kv.key, state));
-        } else {
-          timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), state.lastSeenInputMs);
-        }
-        if (state.isEnding()) {
-          timeIndex.add(TimeIndex.END_WAIT, kv.key.get(), state.endWaitSinceInputMs);
-        }
-        indexed++;
       }
-    }
-    for (KeyValue<Bytes, ChannelState> kv : unseen) {
-      kv.value.lastSeenInputMs = now;
-      channels.put(kv.key, kv.value.toBytes());
-      timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), now);
+      rebuildPeakHeld = Math.max(rebuildPeakHeld, unseen.size());
+      for (Bytes key : unseen) {
+        ChannelState state = ChannelState.fromBytes(channels.get(key));
+        state.lastSeenInputMs = now;
+        channels.put(key, state.toBytes());
+        timeIndex.add(TimeIndex.LAST_SEEN, key.get(), now);
+      }
     }
     try (KeyValueIterator<Bytes, Long> it = ended.all()) {
       while (it.hasNext()) {
@@ -240,5 +268,10 @@ final class IdleReaper {
     if (indexed > 0) {
       log.info("task {}: indexed {} open channels and end markers written before the time index", context.taskId(), indexed);
     }
+  }
+
+  /** The most channel keys the last time-index rebuild held at once (at most {@link #REBUILD_BATCH}); 0 if it had none to rewrite. */
+  int rebuildPeakHeld() {
+    return rebuildPeakHeld;
   }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -23,7 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link IdleReaper} on in-memory stores and a {@link MockProcessorContext} whose wall clock and
- * stream time the test sets: the end of an ending stream's wait on the input clock after a restart.
+ * stream time the test sets: the time-index rebuild after an upgrade from a layout without the
+ * index (bounded in what it holds), and the end of an ending stream's wait on the input clock
+ * after a restart.
  */
 class IdleReaperTest {
   private static final long WALL_MS = 1_764_000_000_000L;
@@ -60,6 +63,16 @@ class IdleReaperTest {
     return s;
   }
 
+  /** A state in layout 1 (the running sum inline, no last-seen time), spelled out as ChannelStateTest does. */
+  private static byte[] layout1() {
+    ChannelState s = open(0);
+    s.vectorSum = new double[] {0.25, -0.5};
+    byte[] v3 = s.toBytes();
+    byte[] v1 = Arrays.copyOf(v3, v3.length - 12); // layout 1 ended after lastChunkTimestampMs
+    v1[0] = 1;
+    return v1;
+  }
+
   /** Index entries of {@code kind}: prefix (as a key) → the second it is filed under. */
   private Map<Bytes, Long> entries(byte kind) {
     Map<Bytes, Long> out = new HashMap<>();
@@ -72,6 +85,52 @@ class IdleReaperTest {
       }
     }
     return out;
+  }
+
+  @Test
+  void theTimeIndexRebuildIndexesEveryStreamWhileHoldingAtMostOneBatch() {
+    int oldLayout = 3 * IdleReaper.REBUILD_BATCH + 17;
+    int current = 250;
+    int markers = 40;
+    List<Bytes> oldKeys = new ArrayList<>();
+    for (int i = 0; i < oldLayout; i++) {
+      Bytes key = Bytes.wrap(StoreKeys.channelPrefix("old-" + i, i % 2));
+      oldKeys.add(key);
+      channels.put(key, layout1());
+    }
+    for (int i = 0; i < current; i++) {
+      channels.put(Bytes.wrap(StoreKeys.channelPrefix("new-" + i, 0)), open(WALL_MS - 5_000 - i).toBytes());
+    }
+    ChannelState endingState = open(WALL_MS - 300);
+    endingState.endSequence = 99;
+    endingState.endWaitSinceInputMs = WALL_MS - 300;
+    Bytes endingKey = Bytes.wrap(StoreKeys.channelPrefix("ending", 0));
+    channels.put(endingKey, endingState.toBytes());
+    for (int i = 0; i < markers; i++) {
+      ended.put(Bytes.wrap(StoreKeys.channelPrefix("gone-" + i, 0)), WALL_MS - 60_000);
+    }
+    context.setCurrentSystemTimeMs(WALL_MS);
+    context.setCurrentStreamTimeMs(WALL_MS - 100);
+
+    IdleReaper reaper = new IdleReaper(SETTINGS, metrics);
+    reaper.init(context, channels, ended, new TimeIndex(index));
+
+    long input = reaper.inputClockMs();
+    assertEquals(WALL_MS - 100, input, "the input clock is the restored stream time");
+    Map<Bytes, Long> lastSeen = entries(TimeIndex.LAST_SEEN);
+    assertEquals(oldLayout + current + 1, lastSeen.size(), "one last-seen entry per open stream");
+    for (Bytes key : oldKeys) {
+      ChannelState s = ChannelState.fromBytes(channels.get(key));
+      assertEquals(input, s.lastSeenInputMs, "a layout-1 state counts as seen now");
+      assertEquals(Math.floorDiv(input, TimeIndex.BUCKET_MS), lastSeen.get(key));
+      assertTrue(Arrays.equals(new double[] {0.25, -0.5}, s.vectorSum), "its inline sum is kept");
+    }
+    assertEquals(Math.floorDiv(WALL_MS - 5_000 - 7, TimeIndex.BUCKET_MS), lastSeen.get(Bytes.wrap(StoreKeys.channelPrefix("new-7", 0))));
+    assertEquals(Map.of(endingKey, Math.floorDiv(WALL_MS - 300, TimeIndex.BUCKET_MS)), entries(TimeIndex.END_WAIT), "the ending stream's wait");
+    assertEquals(markers, entries(TimeIndex.ENDED).size(), "one entry per end marker");
+    assertEquals(oldLayout + current + 1, channels.approximateNumEntries());
+
+    assertEquals(IdleReaper.REBUILD_BATCH, reaper.rebuildPeakHeld(), "never more than one batch of states held");
   }
 
   @Test
