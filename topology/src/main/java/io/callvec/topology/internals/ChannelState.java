@@ -21,10 +21,12 @@ import java.nio.charset.StandardCharsets;
  * #endWaitSinceInputMs}) and the sequence numbers it needs ({@link #lowestSequence}, {@link
  * #highestSequence}, {@link #acceptedChunks}); a state of an older layout reads with none of them, so
  * its sequence tracking starts at its next chunk (see {@link StreamEnding}). Layout 4 has no vector
- * sum. Layout 3 and older carried the running sum (8 × dimension bytes) inline; such a state, written by an older instance, reads into {@link
- * #vectorSum}, and {@link #toBytes} writes it back in layout 3 until the processor has moved the sum
- * into {@link CallSums} and cleared the field (see {@code CallProcessor}): a rolling upgrade loses no
- * sum whichever path rewrites the state first.
+ * sum. Layout 3 and older carried the running sum (8 × dimension bytes) inline; such a state,
+ * written by an older instance, reads into {@link #vectorSum}, and {@link #toBytes} writes it back
+ * in layout 3 (which has no sequence tracking: the processor moves the sum before it counts a chunk)
+ * until the processor has moved the sum into {@link CallSums} and cleared the field (see {@code
+ * CallProcessor}): a rolling upgrade loses no sum whichever path rewrites the state first. An
+ * instance of an older version cannot read layout 5 (it refuses the state by its version byte).
  */
 public final class ChannelState {
   private static final byte VERSION = 5;
