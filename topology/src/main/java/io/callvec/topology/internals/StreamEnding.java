@@ -25,8 +25,11 @@ package io.callvec.topology.internals;
  * as complete without them (as an in-order stream would end); a state written by an older layout
  * starts counting at its next chunk, so its end-of-stream chunk waits the lateness if any chunk
  * before the upgrade is reordered after it; an end-of-stream chunk numbered below a chunk already
- * accepted (a source that numbers inconsistently) closes the stream at once, as before. With a
- * lateness of 0 ms the end-of-stream chunk always closes at once.
+ * accepted (a source that numbers inconsistently) closes the stream at once, as before; a source
+ * whose sequence numbers step by more than 1 per chunk (the schema says 1; {@code callvec ingest}'s
+ * frame mode with {@code --chunk-ms} above 20 steps by chunkMs / 20) never looks complete, so its
+ * end-of-stream chunk always waits the lateness: nothing is lost, the call embedding comes that much
+ * later. With a lateness of 0 ms the end-of-stream chunk always closes at once.
  *
  * <p>Not thread-safe: used by one processor on its stream thread.
  */
