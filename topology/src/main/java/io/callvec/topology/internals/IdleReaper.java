@@ -15,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ends the streams whose own input has gone quiet for {@code callvec.idle.timeout.ms}, and deletes
- * end markers older than their retention.
+ * Ends the streams whose own input has gone quiet for {@code callvec.idle.timeout.ms}, closes the
+ * ending streams whose wait for missing chunks is over ({@link #scanEndWaits}, {@link
+ * StreamEnding}), and deletes end markers older than their retention.
  *
  * <p><b>The idle clock is the task's input, not the wall clock.</b> A stream is idle when the
  * task's <em>input clock</em> has moved on by the timeout since the stream's last chunk. The input
