@@ -70,7 +70,9 @@ import org.slf4j.LoggerFactory;
  * {@link ChunkIntake} (checks without state), the front end and {@code BlockWriter} (audio blocks,
  * windows cut and made durable as pending), {@link WindowDispatch} (to the batcher without waiting
  * for room, and back), the emission of segments and call embeddings (this class), {@link
- * IdleReaper} (streams whose input went quiet), {@link DeadLetters}.
+ * StreamEnding} (when an end-of-stream chunk closes its stream: at once, or after its missing
+ * chunks or the reorder lateness), {@link IdleReaper} (streams whose input went quiet, ending
+ * streams whose wait is over), {@link DeadLetters}.
  *
  * <h2>State per open call × channel</h2>
  *
