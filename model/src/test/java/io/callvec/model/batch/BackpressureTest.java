@@ -1,7 +1,9 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
+import static io.callvec.model.batch.EngineChecks.fillQueueOfTwo;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,8 +26,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class BackpressureTest {
-  private static final long WAIT_S = 10;
-
   /** Capacity 2, batches of 1, greedy: one window runs (held at the gate), two fill the queue. */
   private static BatchingOptions.Builder tinyQueue() {
     return BatchingOptions.builder()
@@ -36,18 +36,6 @@ class BackpressureTest {
         .retryPolicy(RetryPolicy.none());
   }
 
-  private static List<CompletableFuture<float[]>> fillQueue(
-      BatchingEngine engine, ScriptedEmbedder embedder) throws InterruptedException {
-    List<CompletableFuture<float[]>> futures = new ArrayList<>();
-    futures.add(engine.submit(window(400, 1)));
-    embedder.awaitEntered(1);
-    futures.add(engine.submit(window(400, 2)));
-    futures.add(engine.submit(window(400, 3)));
-    assertEquals(2, engine.queuedWindows());
-    assertEquals(1, engine.inFlightWindows());
-    return futures;
-  }
-
   @Test
   void submitBlocksForTheTimeoutThenFailsWithQueueFull() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
@@ -56,7 +44,7 @@ class BackpressureTest {
         new BatchingEngine(
             embedder,
             tinyQueue().submitTimeout(Duration.ofMillis(300)).meterRegistry(registry).build())) {
-      List<CompletableFuture<float[]>> accepted = fillQueue(engine, embedder);
+      List<CompletableFuture<float[]>> accepted = fillQueueOfTwo(engine, embedder);
       long t0 = System.nanoTime();
       QueueFullException e =
           assertThrows(QueueFullException.class, () -> engine.submit(window(400, 4)));
@@ -71,15 +59,10 @@ class BackpressureTest {
       assertEquals(2, engine.queuedWindows(), "the refused window must not be queued");
       assertEquals(
           1.0,
-          registry
-              .get(BatcherMetricNames.REJECTED)
-              .tag(BatcherMetricNames.TAG_REASON, BatcherMetricNames.REASON_QUEUE_FULL)
-              .counter()
-              .count());
+          EngineChecks.reasonCount(
+              registry, BatcherMetricNames.REJECTED, BatcherMetricNames.REASON_QUEUE_FULL));
       embedder.openGate();
-      for (CompletableFuture<float[]> f : accepted) {
-        f.get(WAIT_S, TimeUnit.SECONDS);
-      }
+      EngineChecks.awaitAll(accepted);
       assertEquals(3, embedder.calls());
     }
   }
@@ -89,7 +72,7 @@ class BackpressureTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ZERO).build())) {
-      fillQueue(engine, embedder);
+      fillQueueOfTwo(engine, embedder);
       assertThrows(QueueFullException.class, () -> engine.submit(window(400, 4)));
       embedder.openGate();
     }
@@ -101,7 +84,7 @@ class BackpressureTest {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ofSeconds(60)).build())) {
-      List<CompletableFuture<float[]>> accepted = fillQueue(engine, embedder);
+      List<CompletableFuture<float[]>> accepted = fillQueueOfTwo(engine, embedder);
       float[] late = window(400, 4);
       AtomicReference<Thread> submitter = new AtomicReference<>();
       Future<CompletableFuture<float[]>> blocked =
@@ -114,11 +97,8 @@ class BackpressureTest {
       assertFalse(blocked.isDone(), "submit returned although the queue is full");
       assertEquals(2, engine.queuedWindows());
       embedder.openGate();
-      float[] v = blocked.get(WAIT_S, TimeUnit.SECONDS).get(WAIT_S, TimeUnit.SECONDS);
-      assertArrayEquals(ScriptedEmbedder.vectorOf(late), v);
-      for (CompletableFuture<float[]> f : accepted) {
-        f.get(WAIT_S, TimeUnit.SECONDS);
-      }
+      assertEmbedded(late, blocked.get(WAIT_S, TimeUnit.SECONDS));
+      EngineChecks.awaitAll(accepted);
     } finally {
       pool.shutdownNow();
     }
@@ -131,7 +111,7 @@ class BackpressureTest {
     BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ofSeconds(60)).build());
     try {
-      fillQueue(engine, embedder);
+      fillQueueOfTwo(engine, embedder);
       AtomicReference<Thread> submitter = new AtomicReference<>();
       Future<CompletableFuture<float[]>> blocked =
           pool.submit(
@@ -159,7 +139,7 @@ class BackpressureTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ofSeconds(60)).build())) {
-      fillQueue(engine, embedder);
+      fillQueueOfTwo(engine, embedder);
       AtomicReference<Throwable> thrown = new AtomicReference<>();
       AtomicBoolean flagAfter = new AtomicBoolean();
       AtomicReference<Thread> submitter = new AtomicReference<>();

@@ -1,7 +1,8 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,8 +18,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class CancelTest {
-  private static final long WAIT_S = 10;
-
   @Test
   void cancelWithdrawsOnlyTheOwnersQueuedWindows() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
@@ -64,13 +63,9 @@ class CancelTest {
       assertEquals(0, engine.cancel("C"));
 
       embedder.openGate();
-      assertArrayEquals(ScriptedEmbedder.vectorOf(a0), fa0.get(WAIT_S, TimeUnit.SECONDS));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(b0), fb0.get(WAIT_S, TimeUnit.SECONDS));
-      for (int i = 0; i < bWindows.size(); i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(bWindows.get(i)),
-            bFutures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      assertEmbedded(a0, fa0);
+      assertEmbedded(b0, fb0);
+      EngineChecks.assertAllEmbedded(bWindows, bFutures);
       List<List<float[]>> batches = embedder.batches();
       assertEquals(2, batches.size());
       DispatchTest.assertSameWindows(bWindows, batches.get(1));

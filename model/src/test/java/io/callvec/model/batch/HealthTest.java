@@ -1,7 +1,8 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.failureOf;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -9,38 +10,22 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class HealthTest {
-  private static final long WAIT_S = 10;
   private static final float KILLER = 0.123456f;
-
-  private static Throwable failureOf(CompletableFuture<float[]> f) {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
-    return e.getCause();
-  }
 
   private static void awaitWorkersAlive(BatchingEngine engine, int alive)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (engine.health().workersAlive() != alive && System.nanoTime() < deadline) {
-      Thread.sleep(2);
-    }
-    assertEquals(alive, engine.health().workersAlive());
-  }
-
-  private static double count(MeterRegistry r, String name, String reason) {
-    return r.get(name).tag(BatcherMetricNames.TAG_REASON, reason).counter().count();
+    EngineChecks.awaitTrue(
+        () -> engine.health().workersAlive() == alive, alive + " worker(s) alive");
   }
 
   @Test
@@ -99,7 +84,8 @@ class HealthTest {
     assertEquals(0.0, registry.get(BatcherMetricNames.WORKERS_ALIVE).gauge().value());
     assertEquals(
         5.0,
-        count(registry, BatcherMetricNames.WINDOWS_FAILED, BatcherMetricNames.REASON_WORKER_DIED));
+        EngineChecks.reasonCount(
+            registry, BatcherMetricNames.WINDOWS_FAILED, BatcherMetricNames.REASON_WORKER_DIED));
     assertFalse(engine.shutdown(Duration.ofSeconds(WAIT_S)), "windows were lost to a dead worker");
   }
 
@@ -109,7 +95,7 @@ class HealthTest {
         new ScriptedEmbedder()
             .script(
                 (windows, call, self) -> {
-                  if (windows.get(0)[0] == KILLER) {
+                  if (ScriptedEmbedder.holdsMarked(windows, KILLER)) {
                     throw new AssertionError("corrupted native state");
                   }
                   return null;
@@ -133,11 +119,7 @@ class HealthTest {
         windows.add(window(400, 10 + i));
         futures.add(engine.submit(windows.get(i)));
       }
-      for (int i = 0; i < 6; i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(windows.get(i)),
-            futures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      EngineChecks.assertAllEmbedded(windows, futures);
       EngineHealth h = engine.health();
       assertEquals(2, h.workers());
       assertEquals(1, h.workersAlive());

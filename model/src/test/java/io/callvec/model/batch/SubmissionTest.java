@@ -1,7 +1,9 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
+import static io.callvec.model.batch.EngineChecks.fillQueueOfTwo;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,8 +20,6 @@ import org.junit.jupiter.api.Test;
 
 /** Non-blocking and bounded submission, and the capacity signal, for the stream thread. */
 class SubmissionTest {
-  private static final long WAIT_S = 10;
-
   /**
    * Capacity 2, batches of 1, greedy, and a submit timeout far longer than the test: any submit
    * that waited for room would fail the test by its timeout.
@@ -37,10 +37,8 @@ class SubmissionTest {
 
   private static void awaitCapacity(BatchingEngine engine, int windows)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (engine.remainingCapacity() < windows && System.nanoTime() < deadline) {
-      Thread.sleep(2);
-    }
+    EngineChecks.awaitTrue(
+        () -> engine.remainingCapacity() >= windows, "room for " + windows + " windows");
     assertEquals(windows, engine.remainingCapacity());
   }
 
@@ -72,24 +70,16 @@ class SubmissionTest {
       assertEquals(2, engine.queuedWindows(), "a refused window is not queued");
       assertEquals(
           1.0,
-          registry
-              .get(BatcherMetricNames.REJECTED)
-              .tag(BatcherMetricNames.TAG_REASON, BatcherMetricNames.REASON_QUEUE_FULL)
-              .counter()
-              .count());
+          EngineChecks.reasonCount(
+              registry, BatcherMetricNames.REJECTED, BatcherMetricNames.REASON_QUEUE_FULL));
 
       embedder.openGate();
-      for (int i = 0; i < 3; i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(windows.get(i)),
-            futures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      EngineChecks.assertAllEmbedded(windows, futures);
       awaitCapacity(engine, 2);
       float[] later = window(400, 9);
       Admission again = engine.trySubmit(later, WindowTag.of("0_1", "w9"));
       assertTrue(again.isAccepted());
-      assertArrayEquals(
-          ScriptedEmbedder.vectorOf(later), again.future().get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(later, again.future());
     }
   }
 
@@ -98,10 +88,7 @@ class SubmissionTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue(new SimpleMeterRegistry()).build())) {
-      engine.submit(window(400, 1));
-      embedder.awaitEntered(1);
-      engine.submit(window(400, 2));
-      engine.submit(window(400, 3));
+      fillQueueOfTwo(engine, embedder);
       long t0 = System.nanoTime();
       QueueFullException e =
           assertTimeoutPreemptively(
@@ -127,18 +114,13 @@ class SubmissionTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue(new SimpleMeterRegistry()).build())) {
-      engine.submit(window(400, 1));
-      embedder.awaitEntered(1);
-      engine.submit(window(400, 2));
-      engine.submit(window(400, 3));
+      fillQueueOfTwo(engine, embedder);
       float[] w = window(400, 4);
       CompletableFuture<CompletableFuture<float[]>> waiting =
           CompletableFuture.supplyAsync(
               () -> engine.submit(w, WindowTag.NONE, Duration.ofSeconds(WAIT_S)));
       embedder.openGate();
-      assertArrayEquals(
-          ScriptedEmbedder.vectorOf(w),
-          waiting.get(WAIT_S, TimeUnit.SECONDS).get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(w, waiting.get(WAIT_S, TimeUnit.SECONDS));
     }
   }
 
