@@ -281,11 +281,27 @@ public final class ModelInspector {
   private static int intKey(
       String source, Map<String, String> meta, String key, int dflt, List<String> missing)
       throws ModelLoadException {
+    String v = valueOrMissing(meta, key, missing);
+    return v == null ? dflt : parseInt(source, key, v);
+  }
+
+  private static boolean boolKey(
+      String source, Map<String, String> meta, String key, boolean dflt, List<String> missing)
+      throws ModelLoadException {
+    String v = valueOrMissing(meta, key, missing);
+    return v == null ? dflt : parseBoolean(source, key, v);
+  }
+
+  /** The value of metadata {@code callvec.<key>}, or null after adding {@code key} to missing. */
+  private static String valueOrMissing(Map<String, String> meta, String key, List<String> missing) {
     String v = meta.get(PREFIX + key);
     if (v == null) {
       missing.add(key);
-      return dflt;
     }
+    return v;
+  }
+
+  private static int parseInt(String source, String key, String v) throws ModelLoadException {
     try {
       return Integer.parseInt(v.trim());
     } catch (NumberFormatException e) {
@@ -294,14 +310,8 @@ public final class ModelInspector {
     }
   }
 
-  private static boolean boolKey(
-      String source, Map<String, String> meta, String key, boolean dflt, List<String> missing)
+  private static boolean parseBoolean(String source, String key, String v)
       throws ModelLoadException {
-    String v = meta.get(PREFIX + key);
-    if (v == null) {
-      missing.add(key);
-      return dflt;
-    }
     if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
       return Boolean.parseBoolean(v);
     }
