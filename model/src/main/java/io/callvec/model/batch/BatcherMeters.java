@@ -18,6 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * shutdown.
  */
 final class BatcherMeters {
+  private static final String FAILED_DESCRIPTION = "Windows whose futures failed, by reason";
+  private static final String REJECTED_DESCRIPTION = "Windows refused by submit, by reason";
+
   private final MeterRegistry registry;
   private final List<Meter> gauges = new ArrayList<>();
   private final int maxBatchWindows;
@@ -160,19 +163,16 @@ final class BatcherMeters {
   }
 
   private Counter failedWindows(Tags tags, String reason) {
-    return counter(
-        tags.and(BatcherMetricNames.TAG_REASON, reason),
-        BatcherMetricNames.WINDOWS_FAILED,
-        "Windows whose futures failed, by reason",
-        "windows");
+    return windowsByReason(tags, BatcherMetricNames.WINDOWS_FAILED, FAILED_DESCRIPTION, reason);
   }
 
   private Counter rejected(Tags tags, String reason) {
-    return counter(
-        tags.and(BatcherMetricNames.TAG_REASON, reason),
-        BatcherMetricNames.REJECTED,
-        "Windows refused by submit, by reason",
-        "windows");
+    return windowsByReason(tags, BatcherMetricNames.REJECTED, REJECTED_DESCRIPTION, reason);
+  }
+
+  /** A counter of windows, one per {@code reason} tag value. */
+  private Counter windowsByReason(Tags tags, String name, String description, String reason) {
+    return counter(tags.and(BatcherMetricNames.TAG_REASON, reason), name, description, "windows");
   }
 
   /** Registers a timer with a percentile histogram from {@code shortest} to 60 s. */
