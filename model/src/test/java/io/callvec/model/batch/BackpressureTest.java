@@ -28,12 +28,7 @@ import org.junit.jupiter.api.Test;
 class BackpressureTest {
   /** Capacity 2, batches of 1, greedy: one window runs (held at the gate), two fill the queue. */
   private static BatchingOptions.Builder tinyQueue() {
-    return BatchingOptions.builder()
-        .modelName("bp")
-        .maxBatchWindows(1)
-        .maxDelay(Duration.ZERO)
-        .queueCapacityWindows(2)
-        .retryPolicy(RetryPolicy.none());
+    return EngineChecks.queueOfTwo("bp").retryPolicy(RetryPolicy.none());
   }
 
   @Test
@@ -56,11 +51,7 @@ class BackpressureTest {
       assertEquals(2, e.queueCapacityWindows());
       assertEquals(Duration.ofMillis(300), e.waited());
       assertTrue(e.getMessage().contains("2 windows queued"), e.getMessage());
-      assertEquals(2, engine.queuedWindows(), "the refused window must not be queued");
-      assertEquals(
-          1.0,
-          EngineChecks.reasonCount(
-              registry, BatcherMetricNames.REJECTED, BatcherMetricNames.REASON_QUEUE_FULL));
+      EngineChecks.assertOneQueueFullRefusal(engine, registry);
       embedder.openGate();
       EngineChecks.awaitAll(accepted);
       assertEquals(3, embedder.calls());

@@ -3,6 +3,7 @@ package io.callvec.model.batch;
 import static io.callvec.model.batch.EngineChecks.WAIT_S;
 import static io.callvec.model.batch.EngineChecks.assertAllEmbedded;
 import static io.callvec.model.batch.EngineChecks.assertEmbedded;
+import static io.callvec.model.batch.EngineChecks.submitAll;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,12 +61,8 @@ class DispatchTest {
     BatchingEngine engine =
         new BatchingEngine(
             embedder, options().maxBatchWindows(4).maxDelay(Duration.ofSeconds(600)).build());
-    List<float[]> windows = new ArrayList<>();
-    List<CompletableFuture<float[]>> futures = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      windows.add(window(1600, i));
-      futures.add(engine.submit(windows.get(i)));
-    }
+    List<float[]> windows = ScriptedEmbedder.windows(4, 1600, 0);
+    List<CompletableFuture<float[]>> futures = submitAll(engine, windows);
     // A 600 s delay: only the size trigger can complete these within the wait.
     CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
         .get(WAIT_S, TimeUnit.SECONDS);
@@ -78,12 +75,8 @@ class DispatchTest {
     // first, so the lone one would have gone first had it been ready).
     float[] lone = window(1600, 99);
     CompletableFuture<float[]> loneFuture = engine.submit(lone);
-    List<float[]> younger = new ArrayList<>();
-    List<CompletableFuture<float[]>> youngerFutures = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      younger.add(window(800, 200 + i));
-      youngerFutures.add(engine.submit(younger.get(i)));
-    }
+    List<float[]> younger = ScriptedEmbedder.windows(4, 800, 200);
+    List<CompletableFuture<float[]>> youngerFutures = submitAll(engine, younger);
     CompletableFuture.allOf(youngerFutures.toArray(new CompletableFuture<?>[0]))
         .get(WAIT_S, TimeUnit.SECONDS);
     assertEquals(2, embedder.calls());
@@ -260,11 +253,7 @@ class DispatchTest {
         new BatchingEngine(
             embedder, options().maxBatchWindows(3).maxDelay(Duration.ofSeconds(600)).build())) {
       List<float[]> windows = List.of(window(1000, 1), window(2000, 2), window(3000, 3));
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (float[] w : windows) {
-        futures.add(engine.submit(w));
-      }
-      assertAllEmbedded(windows, futures);
+      assertAllEmbedded(windows, submitAll(engine, windows));
       assertEquals(1, embedder.batches().size());
       assertSameWindows(windows, embedder.batches().get(0));
     }
@@ -381,10 +370,8 @@ class DispatchTest {
         new BatchingEngine(
             embedder, options().maxBatchWindows(1).maxDelay(Duration.ZERO).workers(3).build())) {
       assertEquals(3, engine.workerCount());
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        futures.add(engine.submit(window(400, i)));
-      }
+      List<CompletableFuture<float[]>> futures =
+          submitAll(engine, ScriptedEmbedder.windows(3, 400, 0));
       embedder.awaitEntered(3);
       assertEquals(3, embedder.maxConcurrent());
       assertEquals(3, engine.inFlightWindows());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +46,15 @@ final class EngineChecks {
     }
   }
 
+  /** Submits the windows in order; returns their futures in the same order. */
+  static List<CompletableFuture<float[]>> submitAll(BatchingEngine engine, List<float[]> windows) {
+    List<CompletableFuture<float[]>> futures = new ArrayList<>();
+    for (float[] w : windows) {
+      futures.add(engine.submit(w));
+    }
+    return futures;
+  }
+
   /** Waits for every future to complete normally, each within {@link #WAIT_S}. */
   static void awaitAll(List<CompletableFuture<float[]>> futures) throws Exception {
     for (CompletableFuture<float[]> f : futures) {
@@ -68,10 +78,26 @@ final class EngineChecks {
     return registry.get(name).tag(BatcherMetricNames.TAG_REASON, reason).counter().count();
   }
 
+  /** The queue still holds 2 windows, and {@code registry} counted one queue-full refusal. */
+  static void assertOneQueueFullRefusal(BatchingEngine engine, MeterRegistry registry) {
+    assertEquals(2, engine.queuedWindows(), "a refused window must not be queued");
+    assertEquals(
+        1.0,
+        reasonCount(registry, BatcherMetricNames.REJECTED, BatcherMetricNames.REASON_QUEUE_FULL));
+  }
+
+  /** Batches of 1, greedy dispatch (no max delay) and room for 2 queued windows. */
+  static BatchingOptions.Builder queueOfTwo(String model) {
+    return BatchingOptions.builder()
+        .modelName(model)
+        .maxBatchWindows(1)
+        .maxDelay(Duration.ZERO)
+        .queueCapacityWindows(2);
+  }
+
   /**
-   * With batches of 1, greedy dispatch and a queue of 2 windows: submits window 1 (it runs, held at
-   * the embedder's closed gate), then windows 2 and 3, which fill the queue. Returns the three
-   * futures in submit order.
+   * With {@link #queueOfTwo} options: submits window 1 (it runs, held at the embedder's closed
+   * gate), then windows 2 and 3, which fill the queue. Returns the three futures in submit order.
    */
   static List<CompletableFuture<float[]>> fillQueueOfTwo(
       BatchingEngine engine, ScriptedEmbedder embedder) throws InterruptedException {

@@ -37,6 +37,11 @@ class FailureTest {
         .meterRegistry(registry);
   }
 
+  /** {@link #pairs} with no transient retries and {@code outage} as the outage retry policy. */
+  private static BatchingOptions onlyOutageRetries(MeterRegistry registry, RetryPolicy outage) {
+    return pairs(registry, RetryPolicy.none()).outageRetryPolicy(outage).build();
+  }
+
   /** Fails every batch that holds a poisoned window with an exception from {@code failure}. */
   private static ScriptedEmbedder failingOnPoison(Supplier<InferenceException> failure) {
     return new ScriptedEmbedder()
@@ -201,10 +206,8 @@ class FailureTest {
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
-            pairs(registry, RetryPolicy.none())
-                .outageRetryPolicy(
-                    RetryPolicy.of(3, Duration.ofMillis(40), 2.0, Duration.ofMillis(80)))
-                .build())) {
+            onlyOutageRetries(
+                registry, RetryPolicy.of(3, Duration.ofMillis(40), 2.0, Duration.ofMillis(80))))) {
       CompletableFuture<float[]> fa = engine.submit(window(400, 1));
       CompletableFuture<float[]> fb = engine.submit(window(400, 2));
       Throwable failure = failureOf(fa);
@@ -250,10 +253,8 @@ class FailureTest {
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
-            pairs(registry, RetryPolicy.none())
-                .outageRetryPolicy(
-                    RetryPolicy.of(5, Duration.ofMillis(1), 1.0, Duration.ofMillis(1)))
-                .build())) {
+            onlyOutageRetries(
+                registry, RetryPolicy.of(5, Duration.ofMillis(1), 1.0, Duration.ofMillis(1))))) {
       assertPairEmbedded(engine);
       // batch, probe (outage), batch, probe ok -> split: a, b
       assertEquals(6, embedder.calls());

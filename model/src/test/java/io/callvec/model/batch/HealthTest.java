@@ -22,6 +22,11 @@ import org.junit.jupiter.api.Test;
 class HealthTest {
   private static final float KILLER = 0.123456f;
 
+  /** Batches of 1, dispatched at once. */
+  private static BatchingOptions.Builder loneWindows() {
+    return BatchingOptions.builder().modelName("health").maxBatchWindows(1).maxDelay(Duration.ZERO);
+  }
+
   private static void awaitWorkersAlive(BatchingEngine engine, int alive)
       throws InterruptedException {
     EngineChecks.awaitTrue(
@@ -100,26 +105,13 @@ class HealthTest {
                   }
                   return null;
                 });
-    try (BatchingEngine engine =
-        new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("health")
-                .maxBatchWindows(1)
-                .maxDelay(Duration.ZERO)
-                .workers(2)
-                .build())) {
+    try (BatchingEngine engine = new BatchingEngine(embedder, loneWindows().workers(2).build())) {
       float[] killer = window(400, 1);
       killer[0] = KILLER;
       assertInstanceOf(WorkerDiedException.class, failureOf(engine.submit(killer)));
       awaitWorkersAlive(engine, 1);
-      List<float[]> windows = new ArrayList<>();
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (int i = 0; i < 6; i++) {
-        windows.add(window(400, 10 + i));
-        futures.add(engine.submit(windows.get(i)));
-      }
-      EngineChecks.assertAllEmbedded(windows, futures);
+      List<float[]> windows = ScriptedEmbedder.windows(6, 400, 10);
+      EngineChecks.assertAllEmbedded(windows, EngineChecks.submitAll(engine, windows));
       EngineHealth h = engine.health();
       assertEquals(2, h.workers());
       assertEquals(1, h.workersAlive());
@@ -133,14 +125,7 @@ class HealthTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder();
     try (BatchingEngine engine =
         new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("health")
-                .maxBatchWindows(1)
-                .maxDelay(Duration.ZERO)
-                .queueCapacityWindows(4)
-                .ticker(ticker)
-                .build())) {
+            embedder, loneWindows().queueCapacityWindows(4).ticker(ticker).build())) {
       EngineHealth fresh = engine.health();
       assertTrue(fresh.isReady());
       assertTrue(fresh.sinceLastSuccess().isEmpty());

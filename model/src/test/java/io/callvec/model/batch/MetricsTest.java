@@ -134,14 +134,10 @@ class MetricsTest {
                 .meterRegistry(registry)
                 .build())) {
       assertEquals(0.0, gauge(registry, BatcherMetricNames.QUEUE_DEPTH));
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        futures.add(engine.submit(window(400, i)));
-      }
+      List<CompletableFuture<float[]>> futures =
+          new ArrayList<>(EngineChecks.submitAll(engine, ScriptedEmbedder.windows(3, 400, 0)));
       embedder.awaitEntered(1);
-      for (int i = 0; i < 2; i++) {
-        futures.add(engine.submit(window(400, 10 + i)));
-      }
+      futures.addAll(EngineChecks.submitAll(engine, ScriptedEmbedder.windows(2, 400, 10)));
       assertEquals(2.0, gauge(registry, BatcherMetricNames.QUEUE_DEPTH));
       assertEquals(3.0, gauge(registry, BatcherMetricNames.IN_FLIGHT));
       futures.add(engine.submit(window(400, 20))); // the second batch is full now

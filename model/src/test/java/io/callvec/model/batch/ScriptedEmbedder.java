@@ -238,6 +238,15 @@ final class ScriptedEmbedder implements WindowEmbedder, AutoCloseable {
         "expected " + n + " more embedBatch call(s) within " + WAIT);
   }
 
+  /** {@code count} test signals of {@code samples} each, seeds {@code firstSeed} on. */
+  static List<float[]> windows(int count, int samples, long firstSeed) {
+    List<float[]> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      out.add(window(samples, firstSeed + i));
+    }
+    return out;
+  }
+
   /** A seeded test signal: a sine of a seed-dependent frequency plus noise, in [-0.9, 0.9]. */
   static float[] window(int samples, long seed) {
     Random rnd = new Random(seed);

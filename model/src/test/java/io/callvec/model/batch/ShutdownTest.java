@@ -34,15 +34,11 @@ class ShutdownTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     BatchingEngine engine = new BatchingEngine(embedder, options().meterRegistry(registry).build());
-    List<float[]> windows = new ArrayList<>();
-    List<CompletableFuture<float[]>> futures = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      windows.add(window(400, i));
-      futures.add(engine.submit(windows.get(i)));
-      if (i == 1) {
-        embedder.awaitEntered(1); // first pair running, held at the gate
-      }
-    }
+    List<float[]> windows = ScriptedEmbedder.windows(5, 400, 0);
+    List<CompletableFuture<float[]>> futures =
+        new ArrayList<>(EngineChecks.submitAll(engine, windows.subList(0, 2)));
+    embedder.awaitEntered(1); // first pair running, held at the gate
+    futures.addAll(EngineChecks.submitAll(engine, windows.subList(2, 5)));
     assertEquals(3, engine.queuedWindows()); // a pair and a lone window a 600 s delay would hold
     CompletableFuture<Boolean> drained =
         CompletableFuture.supplyAsync(() -> engine.shutdown(Duration.ofSeconds(60)));

@@ -24,15 +24,10 @@ class SubmissionTest {
    * Capacity 2, batches of 1, greedy, and a submit timeout far longer than the test: any submit
    * that waited for room would fail the test by its timeout.
    */
-  private static BatchingOptions.Builder tinyQueue(SimpleMeterRegistry registry) {
-    return BatchingOptions.builder()
-        .modelName("try")
-        .maxBatchWindows(1)
-        .maxDelay(Duration.ZERO)
-        .queueCapacityWindows(2)
+  private static BatchingOptions.Builder tinyQueue() {
+    return EngineChecks.queueOfTwo("try")
         .submitTimeout(Duration.ofMinutes(10))
-        .retryPolicy(RetryPolicy.none())
-        .meterRegistry(registry);
+        .retryPolicy(RetryPolicy.none());
   }
 
   private static void awaitCapacity(BatchingEngine engine, int windows)
@@ -46,7 +41,8 @@ class SubmissionTest {
   void trySubmitNeverWaitsRefusesWhenFullAndCapacityTellsWhenToComeBack() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    try (BatchingEngine engine = new BatchingEngine(embedder, tinyQueue(registry).build())) {
+    try (BatchingEngine engine =
+        new BatchingEngine(embedder, tinyQueue().meterRegistry(registry).build())) {
       assertEquals(2, engine.remainingCapacity());
       List<float[]> windows = new ArrayList<>();
       List<CompletableFuture<float[]>> futures = new ArrayList<>();
@@ -67,11 +63,7 @@ class SubmissionTest {
               () -> engine.trySubmit(window(400, 9), WindowTag.of("0_1", "w9")));
       assertFalse(refused.isAccepted());
       assertThrows(IllegalStateException.class, refused::future);
-      assertEquals(2, engine.queuedWindows(), "a refused window is not queued");
-      assertEquals(
-          1.0,
-          EngineChecks.reasonCount(
-              registry, BatcherMetricNames.REJECTED, BatcherMetricNames.REASON_QUEUE_FULL));
+      EngineChecks.assertOneQueueFullRefusal(engine, registry);
 
       embedder.openGate();
       EngineChecks.assertAllEmbedded(windows, futures);
@@ -86,8 +78,7 @@ class SubmissionTest {
   @Test
   void aBoundedSubmitWaitsAtMostItsOwnBound() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
-    try (BatchingEngine engine =
-        new BatchingEngine(embedder, tinyQueue(new SimpleMeterRegistry()).build())) {
+    try (BatchingEngine engine = new BatchingEngine(embedder, tinyQueue().build())) {
       fillQueueOfTwo(engine, embedder);
       long t0 = System.nanoTime();
       QueueFullException e =
@@ -112,8 +103,7 @@ class SubmissionTest {
   @Test
   void aBoundedSubmitTakesRoomThatAppearsDuringItsWait() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
-    try (BatchingEngine engine =
-        new BatchingEngine(embedder, tinyQueue(new SimpleMeterRegistry()).build())) {
+    try (BatchingEngine engine = new BatchingEngine(embedder, tinyQueue().build())) {
       fillQueueOfTwo(engine, embedder);
       float[] w = window(400, 4);
       CompletableFuture<CompletableFuture<float[]>> waiting =
@@ -126,8 +116,7 @@ class SubmissionTest {
 
   @Test
   void trySubmitAfterShutdownThrowsEngineClosed() {
-    BatchingEngine engine =
-        new BatchingEngine(new ScriptedEmbedder(), tinyQueue(new SimpleMeterRegistry()).build());
+    BatchingEngine engine = new BatchingEngine(new ScriptedEmbedder(), tinyQueue().build());
     engine.close();
     assertThrows(
         EngineClosedException.class, () -> engine.trySubmit(window(400, 1), WindowTag.NONE));

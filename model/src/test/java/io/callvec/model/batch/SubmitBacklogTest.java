@@ -20,15 +20,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class SubmitBacklogTest {
-  /** Batches of 1, greedy, a queue of 2 windows. */
-  private static BatchingOptions.Builder queueOfTwo() {
-    return BatchingOptions.builder()
-        .modelName("backlog")
-        .maxBatchWindows(1)
-        .maxDelay(Duration.ZERO)
-        .queueCapacityWindows(2);
-  }
-
   @Test
   void windowsThatFindNoRoomWaitInOrderAndGoWhenThereIsRoom() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
@@ -38,7 +29,7 @@ class SubmitBacklogTest {
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
-            queueOfTwo()
+            EngineChecks.queueOfTwo("backlog")
                 .submitTimeout(Duration.ofMinutes(10)) // a blocking submit would fail the test
                 .build())) {
       SubmitBacklog<Integer> backlog =
@@ -91,7 +82,8 @@ class SubmitBacklogTest {
   void cancelAllForgetsDeferredWindowsAndWithdrawsQueuedOnes() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     Map<Integer, CompletableFuture<float[]>> accepted = new HashMap<>();
-    try (BatchingEngine engine = new BatchingEngine(embedder, queueOfTwo().build())) {
+    try (BatchingEngine engine =
+        new BatchingEngine(embedder, EngineChecks.queueOfTwo("backlog").build())) {
       SubmitBacklog<Integer> mine =
           new SubmitBacklog<>(engine, "A", k -> window(400, k), accepted::put);
       mine.submit(0, "w0", window(400, 0));
