@@ -268,14 +268,11 @@ public final class ModelInspector {
   }
 
   private static String typeName(OnnxTensorType t) {
-    switch (t) {
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
-        return "float32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
-        return "float64";
-      default:
-        return t.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", "").toLowerCase(Locale.ROOT);
-    }
+    return switch (t) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> "float32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> "float64";
+      default -> t.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", "").toLowerCase(Locale.ROOT);
+    };
   }
 
   private static int intKey(
