@@ -93,6 +93,14 @@ class CallAssemblerTest {
     }
   }
 
+  /** Sends chunks {@code first} to {@code endExclusive - 1}, finishes; returns the run starts. */
+  static List<Long> runStartsOfWholeCall(CallAssembler a, int first, int endExclusive) {
+    Recorder r = new Recorder();
+    sendRange(a, r, first, endExclusive);
+    a.finish(r);
+    return r.runStarts;
+  }
+
   /** Sends chunks {@code first} to {@code endExclusive - 1}, in order. */
   static void sendRange(CallAssembler a, Recorder r, int first, int endExclusive) {
     for (int k = first; k < endExclusive; k++) {
@@ -174,16 +182,10 @@ class CallAssemblerTest {
   @Test
   void aCallWhoseAudioStartsLateStartsItsFirstRunThere() {
     CallAssembler a = defaults();
-    Recorder r = new Recorder();
-    sendRange(a, r, 100, 140);
-    a.finish(r);
-    assertEquals(List.of(100L * FRAME), r.runStarts);
+    assertEquals(List.of(100L * FRAME), runStartsOfWholeCall(a, 100, 140));
     // a short initial gap is filled instead
     CallAssembler b = defaults();
-    Recorder q = new Recorder();
-    sendRange(b, q, 10, 40);
-    b.finish(q);
-    assertEquals(List.of(0L), q.runStarts);
+    assertEquals(List.of(0L), runStartsOfWholeCall(b, 10, 40));
     assertEquals(10 * FRAME, b.gapFilledSamples());
   }
 
