@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -24,13 +23,7 @@ class CancelTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("cancel")
-                .maxBatchWindows(2)
-                .maxDelay(Duration.ofSeconds(600))
-                .meterRegistry(registry)
-                .build())) {
+            embedder, EngineChecks.pairsOnly("cancel").meterRegistry(registry).build())) {
       // A running pair, one window of each owner, held at the gate.
       float[] a0 = window(400, 100);
       float[] b0 = window(400, 200);

@@ -86,6 +86,14 @@ final class EngineChecks {
         reasonCount(registry, BatcherMetricNames.REJECTED, BatcherMetricNames.REASON_QUEUE_FULL));
   }
 
+  /** Batches of exactly 2: a 600 s max delay leaves only the size trigger within a test. */
+  static BatchingOptions.Builder pairsOnly(String model) {
+    return BatchingOptions.builder()
+        .modelName(model)
+        .maxBatchWindows(2)
+        .maxDelay(Duration.ofSeconds(600));
+  }
+
   /** Batches of 1, greedy dispatch (no max delay) and room for 2 queued windows. */
   static BatchingOptions.Builder queueOfTwo(String model) {
     return BatchingOptions.builder()

@@ -28,10 +28,7 @@ class FailureTest {
 
   /** Batches of exactly 2 (a 600 s delay: only the size trigger), fast retries. */
   private static BatchingOptions.Builder pairs(MeterRegistry registry, RetryPolicy retry) {
-    return BatchingOptions.builder()
-        .modelName("fail")
-        .maxBatchWindows(2)
-        .maxDelay(Duration.ofSeconds(600))
+    return EngineChecks.pairsOnly("fail")
         .retryPolicy(retry)
         .outageRetryPolicy(RetryPolicy.none())
         .meterRegistry(registry);

@@ -47,13 +47,7 @@ class HealthTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     BatchingEngine engine =
         new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("health")
-                .maxBatchWindows(2)
-                .maxDelay(Duration.ofSeconds(600))
-                .meterRegistry(registry)
-                .build());
+            embedder, EngineChecks.pairsOnly("health").meterRegistry(registry).build());
     assertTrue(engine.isHealthy());
     List<CompletableFuture<float[]>> running = new ArrayList<>();
     running.add(engine.submit(window(400, 1)));

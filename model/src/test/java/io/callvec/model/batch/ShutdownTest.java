@@ -22,11 +22,7 @@ import org.junit.jupiter.api.Test;
 
 class ShutdownTest {
   private static BatchingOptions.Builder options() {
-    return BatchingOptions.builder()
-        .modelName("stop")
-        .maxBatchWindows(2)
-        .maxDelay(Duration.ofSeconds(600))
-        .retryPolicy(RetryPolicy.none());
+    return EngineChecks.pairsOnly("stop").retryPolicy(RetryPolicy.none());
   }
 
   @Test
