@@ -5,25 +5,21 @@ import java.util.Locale;
 /** Sample encodings of call audio payloads. All are mono; multi-byte samples are little-endian. */
 public enum Encoding {
   /** ITU-T G.711 mu-law, 1 byte per sample (North America, Japan; Twilio, Amazon Connect). */
-  MULAW(1, 1, "mulaw"),
+  MULAW("mulaw"),
   /** ITU-T G.711 A-law, 1 byte per sample (Europe and most of the world). */
-  ALAW(1, 2, "alaw"),
+  ALAW("alaw"),
   /** Linear PCM, signed 16-bit little-endian, 2 bytes per sample. */
-  PCM_S16LE(2, 3, "pcm16le");
+  PCM_S16LE("pcm16le");
 
-  private final int bytesPerSample;
-  private final int code;
   private final String cliName;
 
-  Encoding(int bytesPerSample, int code, String cliName) {
-    this.bytesPerSample = bytesPerSample;
-    this.code = code;
+  Encoding(String cliName) {
     this.cliName = cliName;
   }
 
   /** Bytes per sample in a payload (1 for G.711, 2 for 16-bit PCM). */
   public int bytesPerSample() {
-    return bytesPerSample;
+    return this == PCM_S16LE ? 2 : 1;
   }
 
   /** The short name used by the CLI ({@code mulaw}, {@code alaw}, {@code pcm16le}). */
@@ -31,14 +27,18 @@ public enum Encoding {
     return cliName;
   }
 
-  /** A stable 1-byte code for serialised state (never the ordinal). */
+  /** A stable 1-byte code for serialised state (never the ordinal): 1, 2, 3. */
   int code() {
-    return code;
+    return switch (this) {
+      case MULAW -> 1;
+      case ALAW -> 2;
+      case PCM_S16LE -> 3;
+    };
   }
 
   static Encoding fromCode(int code) {
     for (Encoding e : values()) {
-      if (e.code == code) {
+      if (e.code() == code) {
         return e;
       }
     }

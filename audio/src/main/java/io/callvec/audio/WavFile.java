@@ -143,18 +143,13 @@ public final class WavFile {
   }
 
   private static String describeTag(int tag) {
-    switch (tag) {
-      case TAG_PCM:
-        return "PCM (format 1)";
-      case TAG_IEEE_FLOAT:
-        return "IEEE float (format 3)";
-      case TAG_ALAW:
-        return "A-law (format 6)";
-      case TAG_MULAW:
-        return "mu-law (format 7)";
-      default:
-        return String.format("format 0x%04x", tag);
-    }
+    return switch (tag) {
+      case TAG_PCM -> "PCM (format 1)";
+      case TAG_IEEE_FLOAT -> "IEEE float (format 3)";
+      case TAG_ALAW -> "A-law (format 6)";
+      case TAG_MULAW -> "mu-law (format 7)";
+      default -> String.format("format 0x%04x", tag);
+    };
   }
 
   private static AudioFormatException bad(String name, String what) {

@@ -86,6 +86,28 @@ class CallAssemblerTest {
     a.accept(k, 20L * k, frame(k), 0, FRAME, r);
   }
 
+  /** Sends the chunks in the order given. */
+  static void sendAll(CallAssembler a, Recorder r, int... chunks) {
+    for (int k : chunks) {
+      send(a, r, k);
+    }
+  }
+
+  /** Sends chunks {@code first} to {@code endExclusive - 1}, finishes; returns the run starts. */
+  static List<Long> runStartsOfWholeCall(CallAssembler a, int first, int endExclusive) {
+    Recorder r = new Recorder();
+    sendRange(a, r, first, endExclusive);
+    a.finish(r);
+    return r.runStarts;
+  }
+
+  /** Sends chunks {@code first} to {@code endExclusive - 1}, in order. */
+  static void sendRange(CallAssembler a, Recorder r, int first, int endExclusive) {
+    for (int k = first; k < endExclusive; k++) {
+      send(a, r, k);
+    }
+  }
+
   @Test
   void inOrderAudioFlowsStraightThrough() {
     CallAssembler a = defaults();
@@ -105,9 +127,7 @@ class CallAssemblerTest {
   void reordersWithinTheLatenessAndDropsDuplicates() {
     CallAssembler a = defaults();
     Recorder r = new Recorder();
-    for (int k : new int[] {0, 2, 1, 1, 3, 5, 4, 0, 6}) {
-      send(a, r, k);
-    }
+    sendAll(a, r, 0, 2, 1, 1, 3, 5, 4, 0, 6);
     assertEquals(7 * FRAME, r.total);
     assertEquals(2, a.duplicateChunks());
     assertEquals(0, a.gapsFilled());
@@ -146,12 +166,8 @@ class CallAssemblerTest {
   void aGapLongerThanTheMaximumStartsANewRun() {
     CallAssembler a = defaults();
     Recorder r = new Recorder();
-    for (int k = 0; k < 10; k++) {
-      send(a, r, k);
-    }
-    for (int k = 150; k < 180; k++) { // 3 s: gap of 2.8 s > 1 s
-      send(a, r, k);
-    }
+    sendRange(a, r, 0, 10);
+    sendRange(a, r, 150, 180); // 3 s: gap of 2.8 s > 1 s
     a.finish(r);
     assertEquals(List.of(0L, 150L * FRAME), r.runStarts);
     List<float[]> runs = r.finishedRuns();
@@ -166,20 +182,10 @@ class CallAssemblerTest {
   @Test
   void aCallWhoseAudioStartsLateStartsItsFirstRunThere() {
     CallAssembler a = defaults();
-    Recorder r = new Recorder();
-    for (int k = 100; k < 140; k++) {
-      send(a, r, k);
-    }
-    a.finish(r);
-    assertEquals(List.of(100L * FRAME), r.runStarts);
+    assertEquals(List.of(100L * FRAME), runStartsOfWholeCall(a, 100, 140));
     // a short initial gap is filled instead
     CallAssembler b = defaults();
-    Recorder q = new Recorder();
-    for (int k = 10; k < 40; k++) {
-      send(b, q, k);
-    }
-    b.finish(q);
-    assertEquals(List.of(0L), q.runStarts);
+    assertEquals(List.of(0L), runStartsOfWholeCall(b, 10, 40));
     assertEquals(10 * FRAME, b.gapFilledSamples());
   }
 
@@ -187,8 +193,7 @@ class CallAssemblerTest {
   void finishEmitsTheBufferAndEndsTheStream() {
     CallAssembler a = defaults();
     Recorder r = new Recorder();
-    send(a, r, 0);
-    send(a, r, 2);
+    sendAll(a, r, 0, 2);
     assertEquals(FRAME, r.total); // waiting for chunk 1
     send(a, r, 300); // 6 s: far ahead, so the gap before chunk 2 is now past the lateness: filled
     assertEquals(3 * FRAME, r.total); // chunk 300 itself waits: the 5.9 s gap before it is not due yet
@@ -205,12 +210,10 @@ class CallAssemblerTest {
   void flushEmitsTheBufferAndLaterChunksForEarlierPositionsAreLate() {
     CallAssembler a = defaults();
     Recorder r = new Recorder();
-    send(a, r, 0);
-    send(a, r, 3);
+    sendAll(a, r, 0, 3);
     a.flush(r);
     assertEquals(4 * FRAME, r.total);
-    send(a, r, 1);
-    send(a, r, 4);
+    sendAll(a, r, 1, 4);
     assertEquals(1, a.lateChunks());
     assertEquals(5 * FRAME, r.total);
   }
@@ -274,8 +277,7 @@ class CallAssemblerTest {
   void invalidChunksAreRejectedWithoutChangingState() {
     CallAssembler a = defaults();
     Recorder r = new Recorder();
-    send(a, r, 0);
-    send(a, r, 2);
+    sendAll(a, r, 0, 2);
     byte[] before = a.toBytes();
     assertReason(Reason.BAD_SEQUENCE_NUMBER, () -> a.accept(-1, 40, frame(1), 0, FRAME, r));
     assertReason(Reason.BAD_TIMESTAMP, () -> a.accept(1, -20, frame(1), 0, FRAME, r));
@@ -359,9 +361,7 @@ class CallAssemblerTest {
   void oldDuplicatesBeyondTheSequenceWindowAreCaughtByPosition() {
     CallAssembler a = defaults();
     Recorder r = new Recorder();
-    for (int k = 0; k < CallAssembler.SEQUENCE_WINDOW + 10; k++) {
-      send(a, r, k);
-    }
+    sendRange(a, r, 0, CallAssembler.SEQUENCE_WINDOW + 10);
     send(a, r, 3);
     assertEquals(0, a.duplicateChunks());
     assertEquals(1, a.lateChunks());

@@ -23,6 +23,19 @@ class SegmenterTest {
     return x;
   }
 
+  /** One run from {@code startSample}: a ramp of {@code samples} samples, then its end. */
+  static List<AudioWindow> oneRun(Segmenter s, long startSample, int samples) {
+    List<AudioWindow> out = new ArrayList<>();
+    s.startRun(startSample, out::add);
+    s.accept(ramp(0, samples), 0, samples, out::add);
+    s.endRun(out::add);
+    return out;
+  }
+
+  static long[] starts(List<AudioWindow> windows) {
+    return windows.stream().mapToLong(AudioWindow::startSample).toArray();
+  }
+
   @Test
   void windowsWithoutOverlapAndAFinalPartialWindow() {
     Segmenter s = new Segmenter(100, 100, 30);
@@ -32,8 +45,7 @@ class SegmenterTest {
     assertEquals(2, out.size());
     s.endRun(out::add);
     assertEquals(3, out.size());
-    long[] starts = out.stream().mapToLong(AudioWindow::startSample).toArray();
-    assertArrayEquals(new long[] {0, 100, 200}, starts);
+    assertArrayEquals(new long[] {0, 100, 200}, starts(out));
     assertArrayEquals(ramp(100, 100), out.get(1).samples());
     assertArrayEquals(ramp(200, 50), out.get(2).samples());
     assertTrue(out.get(2).partial());
@@ -45,10 +57,7 @@ class SegmenterTest {
   @Test
   void aTailShorterThanTheMinimumIsDroppedAndCounted() {
     Segmenter s = new Segmenter(100, 100, 30);
-    List<AudioWindow> out = new ArrayList<>();
-    s.startRun(0, out::add);
-    s.accept(ramp(0, 220), 0, 220, out::add);
-    s.endRun(out::add);
+    List<AudioWindow> out = oneRun(s, 0, 220);
     assertEquals(2, out.size());
     assertEquals(20, s.droppedTailSamples());
   }
@@ -56,20 +65,13 @@ class SegmenterTest {
   @Test
   void overlappingWindowsEmitEachWindowOnce() {
     Segmenter s = new Segmenter(100, 50, 30);
-    List<AudioWindow> out = new ArrayList<>();
-    s.startRun(1000, out::add);
-    s.accept(ramp(0, 260), 0, 260, out::add);
-    s.endRun(out::add);
-    long[] starts = out.stream().mapToLong(AudioWindow::startSample).toArray();
-    assertArrayEquals(new long[] {1000, 1050, 1100, 1150, 1200}, starts);
+    List<AudioWindow> out = oneRun(s, 1000, 260);
+    assertArrayEquals(new long[] {1000, 1050, 1100, 1150, 1200}, starts(out));
     assertArrayEquals(ramp(150, 100), out.get(3).samples());
     assertArrayEquals(ramp(200, 60), out.get(4).samples()); // new audio 250..260 -> final window
     // a tail already covered by the previous window is not emitted again
     Segmenter t = new Segmenter(100, 50, 30);
-    List<AudioWindow> o2 = new ArrayList<>();
-    t.startRun(0, o2::add);
-    t.accept(ramp(0, 100), 0, 100, o2::add);
-    t.endRun(o2::add);
+    List<AudioWindow> o2 = oneRun(t, 0, 100);
     assertEquals(1, o2.size());
     assertEquals(0, t.droppedTailSamples());
   }
@@ -83,8 +85,7 @@ class SegmenterTest {
     s.startRun(5000, out::add); // ends the first run: its 50-sample tail is a final window
     s.accept(ramp(9000, 120), 0, 120, out::add);
     s.endRun(out::add);
-    long[] starts = out.stream().mapToLong(AudioWindow::startSample).toArray();
-    assertArrayEquals(new long[] {0, 100, 5000}, starts);
+    assertArrayEquals(new long[] {0, 100, 5000}, starts(out));
     assertEquals(50, out.get(1).length());
     assertArrayEquals(ramp(9000, 100), out.get(2).samples());
     assertEquals(20, s.droppedTailSamples());

@@ -7,11 +7,13 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.callvec.model.InferenceException;
+import io.callvec.model.Pooling;
 import io.callvec.model.WindowEmbedder;
 import io.callvec.model.batch.BatcherMetricNames;
 import io.callvec.model.batch.BatchingEngine;
 import io.callvec.model.batch.BatchingOptions;
 import io.callvec.model.batch.RetryPolicy;
+import io.callvec.model.internal.Pooler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -504,8 +506,9 @@ public final class BatcherBench {
 
   /**
    * Bench-local minimal embedder: session.run on a [n, samples] float tensor from a direct buffer,
-   * then the mean over frames of the [n, frames, hidden] output. No input normalisation (the
-   * production runtime does that); the same code serves the bare loop and the engine.
+   * then the mean over frames of the [n, frames, hidden] output ({@link Pooler}). No input
+   * normalisation (the production runtime does that); the same code serves the bare loop and the
+   * engine.
    */
   static final class SessionEmbedder implements WindowEmbedder, AutoCloseable {
     private final OrtEnvironment env;
@@ -568,19 +571,9 @@ public final class BatcherBench {
         long[] shape = out.getInfo().getShape();
         int frames = (int) shape[1];
         FloatBuffer fb = out.getFloatBuffer();
-        float[][] vectors = new float[n][hidden];
+        float[][] vectors = new float[n][];
         for (int b = 0; b < n; b++) {
-          float[] v = vectors[b];
-          int base = b * frames * hidden;
-          for (int f = 0; f < frames; f++) {
-            int off = base + f * hidden;
-            for (int h = 0; h < hidden; h++) {
-              v[h] += fb.get(off + h);
-            }
-          }
-          for (int h = 0; h < hidden; h++) {
-            v[h] /= frames;
-          }
+          vectors[b] = Pooler.pool(fb, b * frames * hidden, frames, hidden, Pooling.MEAN, false);
         }
         return vectors;
       } catch (OrtException e) {

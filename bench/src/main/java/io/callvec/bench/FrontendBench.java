@@ -212,10 +212,10 @@ public final class FrontendBench {
     return sum;
   }
 
-  private static long decodeAssemble(List<byte[]> chunks) {
+  /** Decodes the 20 ms μ-law chunks, in sequence, through a new CallAssembler into {@code sink}. */
+  private static void decodeAssembleInto(List<byte[]> chunks, CallAssembler.Sink sink) {
     float[] buf = new float[CHUNK_BYTES];
     CallAssembler a = new CallAssembler(RATE, 500, 1000, 5);
-    CountingSink sink = new CountingSink();
     long seq = 0;
     for (byte[] c : chunks) {
       int n = AudioDecoder.decode(Encoding.MULAW, c, 0, c.length, buf, 0, AudioDecoder.DEFAULT_MAX_PAYLOAD_BYTES);
@@ -223,12 +223,15 @@ public final class FrontendBench {
       seq++;
     }
     a.finish(sink);
+  }
+
+  private static long decodeAssemble(List<byte[]> chunks) {
+    CountingSink sink = new CountingSink();
+    decodeAssembleInto(chunks, sink);
     return sink.samples + Float.floatToRawIntBits(sink.last);
   }
 
   private static long decodeAssembleResample(List<byte[]> chunks) {
-    float[] buf = new float[CHUNK_BYTES];
-    CallAssembler a = new CallAssembler(RATE, 500, 1000, 5);
     Resampler r = new Resampler(RATE);
     CountingSink out = new CountingSink();
     CallAssembler.Sink sink = new CallAssembler.Sink() {
@@ -240,13 +243,7 @@ public final class FrontendBench {
         r.process(s, off, len, out);
       }
     };
-    long seq = 0;
-    for (byte[] c : chunks) {
-      int n = AudioDecoder.decode(Encoding.MULAW, c, 0, c.length, buf, 0, AudioDecoder.DEFAULT_MAX_PAYLOAD_BYTES);
-      a.accept(seq, seq * 20, buf, 0, n, sink);
-      seq++;
-    }
-    a.finish(sink);
+    decodeAssembleInto(chunks, sink);
     r.flush((SampleSink) out);
     return out.samples + Float.floatToRawIntBits(out.last);
   }

@@ -8,6 +8,7 @@ import io.callvec.model.EmbeddingModel;
 import io.callvec.model.ExecutionProvider;
 import io.callvec.model.ModelLoadException;
 import io.callvec.model.ModelOptions;
+import io.callvec.model.internal.InputNormalizer;
 import io.callvec.model.vad.SileroVad;
 import io.callvec.model.vad.VadState;
 import java.nio.ByteBuffer;
@@ -128,20 +129,7 @@ final class LayerBench {
     FloatBuffer in = ByteBuffer.allocateDirect(4 * batch * len).order(ByteOrder.nativeOrder())
         .asFloatBuffer();
     for (int b = 0; b < batch; b++) {
-      float[] w = ModelBench.speechLike(77L * batch + b, len);
-      double mean = 0;
-      for (float v : w) {
-        mean += v;
-      }
-      mean /= len;
-      double var = 0;
-      for (float v : w) {
-        var += (v - mean) * (v - mean);
-      }
-      double scale = 1 / Math.sqrt(var / len + 1e-7);
-      for (float v : w) {
-        in.put((float) ((v - mean) * scale));
-      }
+      InputNormalizer.write(ModelBench.speechLike(77L * batch + b, len), true, in, b * len);
     }
     in.rewind();
     long[] shape = {batch, len};

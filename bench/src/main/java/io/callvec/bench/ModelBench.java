@@ -273,20 +273,8 @@ public final class ModelBench {
       shape = new long[] {n, len};
       input = ByteBuffer.allocateDirect(4 * n * len).order(ByteOrder.nativeOrder())
           .asFloatBuffer();
-      for (float[] w : windows) {
-        double mean = 0;
-        for (float v : w) {
-          mean += v;
-        }
-        mean /= len;
-        double var = 0;
-        for (float v : w) {
-          var += (v - mean) * (v - mean);
-        }
-        double scale = 1 / Math.sqrt(var / len + 1e-7);
-        for (float v : w) {
-          input.put((float) ((v - mean) * scale));
-        }
+      for (int i = 0; i < n; i++) {
+        InputNormalizer.write(windows.get(i), true, input, i * len);
       }
       input.rewind();
       if (em.info().attentionMask()) {

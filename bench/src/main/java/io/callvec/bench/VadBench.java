@@ -104,65 +104,76 @@ final class VadBench {
       model.embed(new float[settings.frontEnd().windowSamples()]); // warm-up
       System.out.printf(Locale.ROOT, "%7s %6s %7s %9s %7s %7s %9s %11s %11s %9s%n", "channel", "gaps", "audio_s", "speech_%", "windows",
           "skipped", "agree", "model_cpu_s", "saved_cpu_s", "vad_cpu_s");
-      int windowsAll = 0;
-      int skippedAll = 0;
-      int agreeAll = 0;
-      double cpuAll = 0;
-      double cpuSaved = 0;
-      double wallAll = 0;
-      double wallSaved = 0;
-      double vadCpu = 0;
+      Tally all = new Tally();
       for (int c = 0; c < channels; c++) {
         Layout l = layouts.get(c);
         Recording rec = new Recording("bench-vad", c, "ch" + c, AudioEncoding.MULAW, RATE, G711.encode(Encoding.MULAW, l.pcm()));
         List<AudioWindow> windows = OfflineWindows.of(rec, settings.frontEnd());
         byte[] state = null;
-        int skipped = 0;
-        int agree = 0;
-        double chCpu = 0;
-        double chSaved = 0;
-        double chVad = 0;
+        Tally ch = new Tally();
+        ch.windows = windows.size();
         for (AudioWindow w : windows) {
           long c0 = ModelBench.processCpuNanos();
           SpeechGate.Step step = gate.step(state, w.startSample(), w.samples());
-          chVad += (ModelBench.processCpuNanos() - c0) / 1e9;
+          ch.vadCpuS += (ModelBench.processCpuNanos() - c0) / 1e9;
           state = step.state();
           long t0 = System.nanoTime();
           c0 = ModelBench.processCpuNanos();
           model.embed(w.samples());
           double cpu = (ModelBench.processCpuNanos() - c0) / 1e9;
           double wall = (System.nanoTime() - t0) / 1e9;
-          chCpu += cpu;
-          wallAll += wall;
+          ch.modelCpuS += cpu;
+          ch.wallS += wall;
           boolean trulySilent = truthSpeech16k(l, w.startSample(), w.endSample()) < vadSettings.minSpeechFraction() * w.length();
           if (step.decision().skip()) {
-            skipped++;
-            chSaved += cpu;
-            wallSaved += wall;
+            ch.skipped++;
+            ch.savedCpuS += cpu;
+            ch.savedWallS += wall;
           }
           if (step.decision().skip() == trulySilent) {
-            agree++;
+            ch.agree++;
           }
         }
         double speechPct = 100.0 * l.speech().stream().mapToLong(s -> s[1] - s[0]).sum() / l.pcm().length;
         System.out.printf(Locale.ROOT, "%7d %6s %7.1f %9.1f %7d %7d %9.3f %11.2f %11.2f %9.3f%n", c, l.noise() ? "noise" : "silent",
-            l.pcm().length / (double) RATE, speechPct, windows.size(), skipped, agree / (double) windows.size(), chCpu, chSaved, chVad);
+            l.pcm().length / (double) RATE, speechPct, ch.windows, ch.skipped, ch.agree / (double) ch.windows, ch.modelCpuS,
+            ch.savedCpuS, ch.vadCpuS);
         System.out.flush();
-        windowsAll += windows.size();
-        skippedAll += skipped;
-        agreeAll += agree;
-        cpuAll += chCpu;
-        cpuSaved += chSaved;
-        vadCpu += chVad;
+        all.add(ch);
       }
       System.out.printf(Locale.ROOT, "total: %d / %d windows skipped (%.1f %%); model CPU %.2f s of which %.2f s on skipped windows (%.1f %%),"
               + " wall %.1f %%; VAD CPU %.3f s = %.2f %% of the model's CPU on all windows; skip decision agrees with the layout on %.1f %%%n",
-          skippedAll, windowsAll, 100.0 * skippedAll / windowsAll, cpuAll, cpuSaved, 100 * cpuSaved / cpuAll, 100 * wallSaved / wallAll,
-          vadCpu, 100 * vadCpu / cpuAll, 100.0 * agreeAll / windowsAll);
+          all.skipped, all.windows, 100.0 * all.skipped / all.windows, all.modelCpuS, all.savedCpuS, 100 * all.savedCpuS / all.modelCpuS,
+          100 * all.savedWallS / all.wallS, all.vadCpuS, 100 * all.vadCpuS / all.modelCpuS, 100.0 * all.agree / all.windows);
       System.out.printf(Locale.ROOT, "RESULT scenario=vad windows=%d skipped=%d skipped_fraction=%.3f saved_cpu_fraction=%.3f saved_wall_fraction=%.3f"
               + " vad_cpu_fraction_of_model=%.4f decision_agreement=%.3f%n",
-          windowsAll, skippedAll, skippedAll / (double) windowsAll, cpuSaved / cpuAll, wallSaved / wallAll, vadCpu / cpuAll,
-          agreeAll / (double) windowsAll);
+          all.windows, all.skipped, all.skipped / (double) all.windows, all.savedCpuS / all.modelCpuS, all.savedWallS / all.wallS,
+          all.vadCpuS / all.modelCpuS, all.agree / (double) all.windows);
+    }
+  }
+
+  /** Windows, skip decisions and seconds of CPU and wall time, of one channel or of all. */
+  private static final class Tally {
+    int windows;
+    int skipped;
+    /** Windows whose skip decision matches the layout's truth. */
+    int agree;
+    double modelCpuS;
+    /** Model CPU seconds spent on windows the gate skips. */
+    double savedCpuS;
+    double vadCpuS;
+    double wallS;
+    double savedWallS;
+
+    void add(Tally t) {
+      windows += t.windows;
+      skipped += t.skipped;
+      agree += t.agree;
+      modelCpuS += t.modelCpuS;
+      savedCpuS += t.savedCpuS;
+      vadCpuS += t.vadCpuS;
+      wallS += t.wallS;
+      savedWallS += t.savedWallS;
     }
   }
 

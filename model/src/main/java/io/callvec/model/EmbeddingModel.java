@@ -12,6 +12,7 @@ import io.callvec.model.internal.ModelSpec;
 import io.callvec.model.internal.OrtRuntime;
 import io.callvec.model.internal.Pooler;
 import io.callvec.model.internal.SessionFactory;
+import io.callvec.model.internal.SessionLifecycle;
 import io.callvec.model.internal.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,8 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,8 +93,7 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
   private final ModelInfo info;
   private final ModelOptions options;
   private final BufferPool buffers = new BufferPool(POOLED_BUFFERS);
-  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final SessionLifecycle lifecycle = new SessionLifecycle();
 
   private EmbeddingModel(
       OrtSession session, ModelSpec spec, ModelInfo info, ModelOptions options) {
@@ -466,19 +464,11 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
   /** Waits for running calls, then releases the session. Idempotent. */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    lifecycle.writeLock().lock();
-    try {
-      closeQuietly(session);
-    } finally {
-      lifecycle.writeLock().unlock();
-    }
+    lifecycle.closeOnce(() -> closeQuietly(session));
   }
 
   private void ensureOpen() {
-    if (closed.get()) {
+    if (lifecycle.isClosed()) {
       throw new IllegalStateException("EmbeddingModel " + info.source() + " is closed");
     }
   }
@@ -532,7 +522,7 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
       }
       sameLength &= w.length == windows.get(0).length;
     }
-    lifecycle.readLock().lock();
+    lifecycle.lockRun();
     try {
       ensureOpen();
       if (sameLength || spec.maskName() != null) {
@@ -549,7 +539,7 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
         }
       }
     } finally {
-      lifecycle.readLock().unlock();
+      lifecycle.unlockRun();
     }
   }
 
@@ -652,6 +642,6 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
 
   @Override
   public String toString() {
-    return "EmbeddingModel{" + info + (closed.get() ? ", closed" : "") + '}';
+    return "EmbeddingModel{" + info + (lifecycle.isClosed() ? ", closed" : "") + '}';
   }
 }

@@ -1,5 +1,7 @@
 package io.callvec.model;
 
+import io.callvec.model.internal.ModelSpec;
+
 /**
  * Provenance and geometry of a loaded {@link EmbeddingModel}, to be stored with every embedding.
  *
@@ -51,8 +53,6 @@ public record ModelInfo(
 
   /** Valid output frames of a window of {@code samples}: floor((samples - receptive) / stride) + 1. */
   public int framesFor(int samples) {
-    return samples < receptiveFieldSamples
-        ? 0
-        : (samples - receptiveFieldSamples) / frameStrideSamples + 1;
+    return ModelSpec.framesFor(samples, receptiveFieldSamples, frameStrideSamples);
   }
 }

@@ -1,5 +1,7 @@
 package io.callvec.model;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -74,6 +76,24 @@ final class Fixtures {
               dir()));
     }
     return out;
+  }
+
+  /**
+   * Asserts that {@code m}'s {@code hidden_states_1} frames of {@code w} match PyTorch's within
+   * {@code maxRelativeError} (max abs difference / max abs of PyTorch's) and that its mean-pooled
+   * vector has a cosine of at least {@code minCosine} with PyTorch's. Returns {relative error,
+   * cosine}.
+   */
+  static double[] assertLayer1MatchesTorch(
+      EmbeddingModel m, Window w, double maxRelativeError, double minCosine)
+      throws InferenceException {
+    float[] want = w.read("hidden_states_1");
+    float[] got = flatten(m.frameFeatures(List.of(w.input()))[0]);
+    double rel = maxAbsDiff(got, want) / maxAbs(want);
+    assertTrue(rel <= maxRelativeError, w.name() + ": relative error " + rel);
+    double cos = Similarity.cosine(m.embed(w.input()), w.read("hidden_states_1.pooled_mean"));
+    assertTrue(cos >= minCosine, w.name() + ": cosine " + cos);
+    return new double[] {rel, cos};
   }
 
   static float[] readF32(Path file) {

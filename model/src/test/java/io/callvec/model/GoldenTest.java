@@ -98,13 +98,9 @@ class GoldenTest {
     try (EmbeddingModel m = EmbeddingModel.load(Fixtures.model(Fixtures.MASK), o)) {
       assertEquals("hidden_states_1", m.info().outputName());
       for (Fixtures.Window w : Fixtures.windows()) {
-        float[] want = w.read("hidden_states_1");
-        float[] got = Fixtures.flatten(m.frameFeatures(List.of(w.input()))[0]);
-        double rel = Fixtures.maxAbsDiff(got, want) / Fixtures.maxAbs(want);
-        assertTrue(rel <= MAX_RELATIVE_ERROR, w.name() + ": relative error " + rel);
-        double cos = Similarity.cosine(m.embed(w.input()), w.read("hidden_states_1.pooled_mean"));
-        assertTrue(cos >= MIN_COSINE, w.name() + ": cosine " + cos);
-        record("mask hidden_states_1", rel, cos);
+        double[] relCos =
+            Fixtures.assertLayer1MatchesTorch(m, w, MAX_RELATIVE_ERROR, MIN_COSINE);
+        record("mask hidden_states_1", relCos[0], relCos[1]);
       }
     }
   }

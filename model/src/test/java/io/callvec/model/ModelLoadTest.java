@@ -13,9 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Loading: metadata, defaults, and clear errors for every kind of unusable model. */
 class ModelLoadTest {
@@ -110,30 +114,6 @@ class ModelLoadTest {
   }
 
   @Test
-  void wrongInputName() {
-    assertMessage(fails(Fixtures.bad("wrong-input-name.onnx")),
-        "expected a float32 input 'input_values'", "found inputs", "'audio' float32");
-  }
-
-  @Test
-  void wrongInputRank() {
-    assertMessage(fails(Fixtures.bad("wrong-rank.onnx")),
-        "expected input 'input_values' float32 [batch, samples]", "[-1, -1, 1]");
-  }
-
-  @Test
-  void nonFloatInput() {
-    assertMessage(fails(Fixtures.bad("non-float-input.onnx")),
-        "expected input 'input_values' float32 [batch, samples]", "int16");
-  }
-
-  @Test
-  void wrongOutputName() {
-    assertMessage(fails(Fixtures.bad("wrong-output-name.onnx")),
-        "expected a float32 output 'last_hidden_state'", "'logits'");
-  }
-
-  @Test
   void unknownOutputRequestedByOptions() {
     ModelOptions o = CPU.toBuilder().outputName("hidden_states_7").build();
     ModelLoadException e = assertThrows(ModelLoadException.class,
@@ -141,23 +121,31 @@ class ModelLoadTest {
     assertMessage(e, "'hidden_states_7'", "'last_hidden_state'", "'hidden_states_1'");
   }
 
-  @Test
-  void fixedShape() {
-    assertMessage(fails(Fixtures.bad("fixed-shape.onnx")),
-        "expected dynamic batch and time axes", "[1, 16000]");
+  /** Bad fixture models (model/src/test/resources) and what their load error must say. */
+  static Stream<Arguments> badModels() {
+    return Stream.of(
+        Arguments.of("wrong-input-name.onnx",
+            List.of("expected a float32 input 'input_values'", "found inputs", "'audio' float32")),
+        Arguments.of("wrong-rank.onnx",
+            List.of("expected input 'input_values' float32 [batch, samples]", "[-1, -1, 1]")),
+        Arguments.of("non-float-input.onnx",
+            List.of("expected input 'input_values' float32 [batch, samples]", "int16")),
+        Arguments.of("wrong-output-name.onnx",
+            List.of("expected a float32 output 'last_hidden_state'", "'logits'")),
+        Arguments.of("fixed-shape.onnx",
+            List.of("expected dynamic batch and time axes", "[1, 16000]")),
+        Arguments.of("wrong-sample-rate.onnx",
+            List.of("16000 Hz", "callvec.sampling_rate_hz=8000")),
+        // The graph strides 160 samples per frame; its metadata claims 320.
+        Arguments.of("wrong-geometry.onnx",
+            List.of("frame geometry", "frame stride 320", "receptive field 400",
+                "predict [1, 3, 4] for a window of 1200 samples", "shape [1, 6, 4]")));
   }
 
-  @Test
-  void wrongSampleRate() {
-    assertMessage(fails(Fixtures.bad("wrong-sample-rate.onnx")),
-        "16000 Hz", "callvec.sampling_rate_hz=8000");
-  }
-
-  @Test
-  void geometryThatContradictsTheMetadataIsCaughtAtLoad() {
-    // The graph strides 160 samples per frame; its metadata claims 320.
-    assertMessage(fails(Fixtures.bad("wrong-geometry.onnx")),
-        "frame geometry", "frame stride 320", "receptive field 400", "predict [1, 3, 4] for a window of 1200 samples", "shape [1, 6, 4]");
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badModels")
+  void aBadModelFailsToLoadWithAClearMessage(String file, List<String> parts) {
+    assertMessage(fails(Fixtures.bad(file)), parts.toArray(new String[0]));
   }
 
   @Test

@@ -43,12 +43,7 @@ class TruncationTest {
       assertEquals(32, m.dimension());
       assertTrue(m.acceptsMixedLengths());
       for (Fixtures.Window w : Fixtures.windows()) {
-        float[] want = w.read("hidden_states_1");
-        float[] got = Fixtures.flatten(m.frameFeatures(List.of(w.input()))[0]);
-        double rel = Fixtures.maxAbsDiff(got, want) / Fixtures.maxAbs(want);
-        assertTrue(rel <= MAX_RELATIVE_ERROR, w.name() + ": relative error " + rel);
-        double cos = Similarity.cosine(m.embed(w.input()), w.read("hidden_states_1.pooled_mean"));
-        assertTrue(cos >= MIN_COSINE, w.name() + ": cosine " + cos);
+        Fixtures.assertLayer1MatchesTorch(m, w, MAX_RELATIVE_ERROR, MIN_COSINE);
       }
     }
   }

@@ -1,33 +1,26 @@
 package io.callvec.topology;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.callvec.audio.Encoding;
 import io.callvec.audio.G711;
 import io.callvec.audio.WavFile;
-import io.callvec.model.ModelLoadException;
 import io.callvec.model.vad.SileroVad;
+import io.callvec.model.vad.TestAudio;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.topology.chunks.Recording;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Telephone channels with known speech and silence, from real recordings: Debian's Asterisk
  * prompts (asterisk-core-sounds-en-wav, 8 kHz PCM16, CC-BY-SA-3.0) laid out block by block, with
  * blocks of digital silence or telephone line noise between them, μ-law coded as a telephony source
  * sends them. A missing package or VAD model fails under CI ({@code CI} set) and skips elsewhere,
- * naming the install command.
+ * naming the install command (model's {@link TestAudio} finds both).
  */
 final class RealSpeech {
-  static final List<Path> ASTERISK_DIRS = List.of(
-      Path.of("/usr/share/asterisk/sounds/en_US_f_Allison"), Path.of("/usr/share/asterisk/sounds/en"));
   static final int RATE = 8_000;
 
   /** What a block of the layout holds. */
@@ -35,35 +28,8 @@ final class RealSpeech {
 
   private RealSpeech() {}
 
-  static void missing(String what) {
-    if (System.getenv("CI") != null) {
-      fail(what);
-    }
-    Assumptions.abort(what);
-  }
-
   static SileroVad vad() {
-    try {
-      return SileroVad.load();
-    } catch (ModelLoadException e) {
-      missing(e.getMessage());
-      return null;
-    }
-  }
-
-  static List<Path> prompts() throws IOException {
-    for (Path dir : ASTERISK_DIRS) {
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> s = Files.list(dir)) {
-          List<Path> wavs = s.filter(p -> p.toString().endsWith(".wav")).sorted().toList();
-          if (!wavs.isEmpty()) {
-            return wavs;
-          }
-        }
-      }
-    }
-    missing("Asterisk prompts not found in " + ASTERISK_DIRS + ": apt-get install asterisk-core-sounds-en-wav (.ci/run does)");
-    return List.of();
+    return TestAudio.vad();
   }
 
   /**
@@ -72,7 +38,7 @@ final class RealSpeech {
    * noise block is line noise at {@code noiseDbfs} (high-passed white noise + 50 Hz hum).
    */
   static float[] layout(List<Block> blocks, int blockMs, int lastBlockMs, int firstPrompt, double noiseDbfs, long seed) throws IOException {
-    List<Path> prompts = prompts();
+    List<Path> prompts = TestAudio.asteriskPrompts();
     List<Float> out = new ArrayList<>();
     int next = firstPrompt;
     Random r = new Random(seed);

@@ -18,6 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * shutdown.
  */
 final class BatcherMeters {
+  private static final String FAILED_DESCRIPTION = "Windows whose futures failed, by reason";
+  private static final String REJECTED_DESCRIPTION = "Windows refused by submit, by reason";
+
   private final MeterRegistry registry;
   private final List<Meter> gauges = new ArrayList<>();
   private final int maxBatchWindows;
@@ -68,127 +71,143 @@ final class BatcherMeters {
             .serviceLevelObjectives(0.25, 0.5, 0.75, 0.9, 1.0)
             .register(registry);
     queueWait =
-        Timer.builder(BatcherMetricNames.QUEUE_WAIT)
-            .description("Time a window waited from submit to the dispatch of its batch")
-            .tags(tags)
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofNanos(100_000))
-            .maximumExpectedValue(Duration.ofSeconds(60))
-            .register(registry);
+        timerUpToAMinute(
+            tags,
+            BatcherMetricNames.QUEUE_WAIT,
+            "Time a window waited from submit to the dispatch of its batch",
+            Duration.ofNanos(100_000));
     inference =
-        Timer.builder(BatcherMetricNames.INFERENCE)
-            .description("Duration of one embedBatch call (one attempt of one batch)")
-            .tags(tags)
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofSeconds(60))
-            .register(registry);
+        timerUpToAMinute(
+            tags,
+            BatcherMetricNames.INFERENCE,
+            "Duration of one embedBatch call (one attempt of one batch)",
+            Duration.ofMillis(1));
     windows =
-        Counter.builder(BatcherMetricNames.WINDOWS)
-            .description("Windows embedded (futures completed with a vector)")
-            .baseUnit("windows")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.WINDOWS,
+            "Windows embedded (futures completed with a vector)",
+            "windows");
     audioSeconds =
-        Counter.builder(BatcherMetricNames.AUDIO)
-            .description("Audio embedded, in seconds at 16 kHz")
-            .baseUnit("seconds")
-            .tags(tags)
-            .register(registry);
+        counter(tags, BatcherMetricNames.AUDIO, "Audio embedded, in seconds at 16 kHz", "seconds");
     batchFailures =
-        Counter.builder(BatcherMetricNames.BATCH_FAILURES)
-            .description("Failed batch attempts (after transient retries; split halves included)")
-            .baseUnit("batches")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.BATCH_FAILURES,
+            "Failed batch attempts (after transient retries; split halves included)",
+            "batches");
     windowsFailedInference = failedWindows(tags, BatcherMetricNames.REASON_INFERENCE);
     windowsFailedShutdown = failedWindows(tags, BatcherMetricNames.REASON_SHUTDOWN);
     windowsFailedPoison = failedWindows(tags, BatcherMetricNames.REASON_POISON);
     windowsFailedWorkerDied = failedWindows(tags, BatcherMetricNames.REASON_WORKER_DIED);
     poison =
-        Counter.builder(BatcherMetricNames.POISON)
-            .description("Windows that failed alone while the model embedded others")
-            .baseUnit("windows")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.POISON,
+            "Windows that failed alone while the model embedded others",
+            "windows");
     outages =
-        Counter.builder(BatcherMetricNames.OUTAGES)
-            .description("Failed batch attempts during which a known-good probe window failed too")
-            .baseUnit("batches")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.OUTAGES,
+            "Failed batch attempts during which a known-good probe window failed too",
+            "batches");
     splits =
-        Counter.builder(BatcherMetricNames.SPLITS)
-            .description("Failed batches split in two to isolate failing windows")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.SPLITS,
+            "Failed batches split in two to isolate failing windows",
+            null);
     probes =
-        Counter.builder(BatcherMetricNames.PROBES)
-            .description("Known-good probe windows run after a failed batch")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.PROBES,
+            "Known-good probe windows run after a failed batch",
+            null);
     workerDeaths =
-        Counter.builder(BatcherMetricNames.WORKER_DEATHS)
-            .description("Worker threads that died")
-            .tags(tags)
-            .register(registry);
+        counter(tags, BatcherMetricNames.WORKER_DEATHS, "Worker threads that died", null);
     cancelled =
-        Counter.builder(BatcherMetricNames.CANCELLED)
-            .description("Queued windows removed by cancel(owner)")
-            .baseUnit("windows")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.CANCELLED,
+            "Queued windows removed by cancel(owner)",
+            "windows");
     retries =
-        Counter.builder(BatcherMetricNames.RETRIES)
-            .description("Re-runs of batches after transient inference failures")
-            .tags(tags)
-            .register(registry);
+        counter(
+            tags,
+            BatcherMetricNames.RETRIES,
+            "Re-runs of batches after transient inference failures",
+            null);
     rejectedQueueFull = rejected(tags, BatcherMetricNames.REASON_QUEUE_FULL);
     rejectedClosed = rejected(tags, BatcherMetricNames.REASON_CLOSED);
     rejectedInterrupted = rejected(tags, BatcherMetricNames.REASON_INTERRUPTED);
-    addGauge(
-        Gauge.builder(BatcherMetricNames.QUEUE_DEPTH, queuedWindows, AtomicInteger::get)
-            .description("Windows queued, not yet in a running batch")
-            .baseUnit("windows")
-            .tags(tags)
-            .strongReference(true)
-            .register(registry));
-    addGauge(
-        Gauge.builder(BatcherMetricNames.IN_FLIGHT, inFlightWindows, AtomicInteger::get)
-            .description("Windows in batches being run (retries included)")
-            .baseUnit("windows")
-            .tags(tags)
-            .strongReference(true)
-            .register(registry));
+    gauge(
+        tags,
+        BatcherMetricNames.QUEUE_DEPTH,
+        queuedWindows,
+        "Windows queued, not yet in a running batch",
+        "windows");
+    gauge(
+        tags,
+        BatcherMetricNames.IN_FLIGHT,
+        inFlightWindows,
+        "Windows in batches being run (retries included)",
+        "windows");
     workersAlive.set(workers);
-    addGauge(
-        Gauge.builder(BatcherMetricNames.WORKERS_ALIVE, workersAlive, AtomicInteger::get)
-            .description("Worker threads running (a dead worker is not replaced)")
-            .tags(tags)
-            .strongReference(true)
-            .register(registry));
+    gauge(
+        tags,
+        BatcherMetricNames.WORKERS_ALIVE,
+        workersAlive,
+        "Worker threads running (a dead worker is not replaced)",
+        null);
   }
 
   private Counter failedWindows(Tags tags, String reason) {
-    return Counter.builder(BatcherMetricNames.WINDOWS_FAILED)
-        .description("Windows whose futures failed, by reason")
-        .baseUnit("windows")
-        .tags(tags)
-        .tag(BatcherMetricNames.TAG_REASON, reason)
-        .register(registry);
+    return windowsByReason(tags, BatcherMetricNames.WINDOWS_FAILED, FAILED_DESCRIPTION, reason);
   }
 
   private Counter rejected(Tags tags, String reason) {
-    return Counter.builder(BatcherMetricNames.REJECTED)
-        .description("Windows refused by submit, by reason")
-        .baseUnit("windows")
+    return windowsByReason(tags, BatcherMetricNames.REJECTED, REJECTED_DESCRIPTION, reason);
+  }
+
+  /** A counter of windows, one per {@code reason} tag value. */
+  private Counter windowsByReason(Tags tags, String name, String description, String reason) {
+    return counter(tags.and(BatcherMetricNames.TAG_REASON, reason), name, description, "windows");
+  }
+
+  /** Registers a timer with a percentile histogram from {@code shortest} to 60 s. */
+  private Timer timerUpToAMinute(Tags tags, String name, String description, Duration shortest) {
+    return Timer.builder(name)
+        .description(description)
         .tags(tags)
-        .tag(BatcherMetricNames.TAG_REASON, reason)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(shortest)
+        .maximumExpectedValue(Duration.ofSeconds(60))
         .register(registry);
   }
 
-  private void addGauge(Gauge gauge) {
-    gauges.add(gauge);
+  /** Registers a counter; {@code baseUnit} null: the counter has no unit. */
+  private Counter counter(Tags tags, String name, String description, String baseUnit) {
+    return Counter.builder(name)
+        .description(description)
+        .baseUnit(baseUnit)
+        .tags(tags)
+        .register(registry);
+  }
+
+  /**
+   * Registers a gauge of {@code value} (strongly referenced), removed at shutdown; {@code baseUnit}
+   * null: the gauge has no unit.
+   */
+  private void gauge(
+      Tags tags, String name, AtomicInteger value, String description, String baseUnit) {
+    gauges.add(
+        Gauge.builder(name, value, AtomicInteger::get)
+            .description(description)
+            .baseUnit(baseUnit)
+            .tags(tags)
+            .strongReference(true)
+            .register(registry));
   }
 
   void dispatched(int windowsInBatch) {

@@ -363,11 +363,7 @@ public final class BatchingEngine implements WindowSubmitter, AutoCloseable {
   @Override
   public int cancel(String owner) {
     List<QueuedWindow> removed = queue.cancel(owner);
-    int cancelled = 0;
-    for (QueuedWindow w : removed) {
-      cancelled += w.future.isDone() ? 0 : 1;
-    }
-    meters.cancelled(cancelled);
+    meters.cancelled(QueuedWindow.pending(removed));
     for (QueuedWindow w : removed) {
       w.future.cancel(false);
     }
@@ -617,14 +613,9 @@ public final class BatchingEngine implements WindowSubmitter, AutoCloseable {
                 + "' shut down while this window's batch was still running: drain timeout of "
                 + drainTimeout.toMillis()
                 + " ms expired");
-    int pending = 0;
-    for (QueuedWindow w : notDispatched) {
-      pending += w.future.isDone() ? 0 : 1;
-    }
+    int pending = QueuedWindow.pending(notDispatched);
     for (Batch b : running) {
-      for (QueuedWindow w : b.items) {
-        pending += w.future.isDone() ? 0 : 1;
-      }
+      pending += QueuedWindow.pending(b.items);
     }
     meters.failedByShutdown(pending); // before completing, like the Completer
     int failed = 0;

@@ -41,7 +41,7 @@ final class Completer {
   void failInference(List<QueuedWindow> items, Throwable failure) {
     run(
         () -> {
-          meters.failedInference(pendingIn(items));
+          meters.failedInference(QueuedWindow.pending(items));
           for (QueuedWindow w : items) {
             w.future.completeExceptionally(failure);
           }
@@ -55,14 +55,6 @@ final class Completer {
           meters.poison(item.future.isDone() ? 0 : 1);
           item.future.completeExceptionally(failure);
         });
-  }
-
-  private static int pendingIn(List<QueuedWindow> items) {
-    int pending = 0;
-    for (QueuedWindow w : items) {
-      pending += w.future.isDone() ? 0 : 1;
-    }
-    return pending;
   }
 
   private void run(Runnable complete) {

@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 
 /**
  * The engine's bounded queue, its dispatch policy (lanes, size and delay triggers, oldest ready
@@ -305,19 +306,20 @@ final class DispatchQueue {
   }
 
   int queued() {
-    lock.lock();
-    try {
-      return queued;
-    } finally {
-      lock.unlock();
-    }
+    return underLock(() -> queued);
   }
 
   /** Windows that can be queued now without waiting; 0 once shut down or without workers. */
   int remainingCapacity() {
+    return underLock(
+        () -> state == State.RUNNING && workersAlive > 0 ? Math.max(0, capacity - queued) : 0);
+  }
+
+  /** Reads a count under the lock. */
+  private int underLock(IntSupplier read) {
     lock.lock();
     try {
-      return state == State.RUNNING && workersAlive > 0 ? Math.max(0, capacity - queued) : 0;
+      return read.getAsInt();
     } finally {
       lock.unlock();
     }

@@ -1,5 +1,6 @@
 package io.callvec.model.batch;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** A submitted window, its tag and its future; enqueuedNanos is a {@link Ticker} reading. */
@@ -12,5 +13,14 @@ final class QueuedWindow {
   QueuedWindow(float[] window, WindowTag tag) {
     this.window = window;
     this.tag = tag;
+  }
+
+  /** How many of {@code items} have a future not completed yet (what a failure would fail). */
+  static int pending(List<QueuedWindow> items) {
+    int pending = 0;
+    for (QueuedWindow w : items) {
+      pending += w.future.isDone() ? 0 : 1;
+    }
+    return pending;
   }
 }

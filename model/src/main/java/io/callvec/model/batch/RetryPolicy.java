@@ -17,37 +17,23 @@ import java.util.Objects;
  * backoff itself (the device is what failed, so the other queued work waits too); a shutdown that
  * gives up on in-flight work cuts the wait short.
  *
- * <p>Immutable.
+ * <p>Immutable; the canonical constructor validates like {@link #of}.
+ *
+ * @param maxAttempts total runs of one batch, the first included (1 = no retry)
+ * @param initialBackoff wait before the second attempt
+ * @param multiplier growth factor of the wait per further attempt (&ge; 1.0)
+ * @param maxBackoff cap of any single wait
  */
-public final class RetryPolicy {
+public record RetryPolicy(
+    int maxAttempts, Duration initialBackoff, double multiplier, Duration maxBackoff) {
   private static final RetryPolicy NONE = new RetryPolicy(1, Duration.ZERO, 1.0, Duration.ZERO);
   private static final RetryPolicy DEFAULTS =
       new RetryPolicy(3, Duration.ofMillis(20), 2.0, Duration.ofSeconds(1));
 
-  private final int maxAttempts;
-  private final Duration initialBackoff;
-  private final double multiplier;
-  private final Duration maxBackoff;
-
-  private RetryPolicy(
-      int maxAttempts, Duration initialBackoff, double multiplier, Duration maxBackoff) {
-    this.maxAttempts = maxAttempts;
-    this.initialBackoff = initialBackoff;
-    this.multiplier = multiplier;
-    this.maxBackoff = maxBackoff;
-  }
-
   /**
-   * A policy.
-   *
-   * @param maxAttempts total runs of one batch, first included: 1 means no retry; 1 to 100
-   * @param initialBackoff wait before the second attempt, &ge; 0
-   * @param multiplier growth of the wait per further attempt, &ge; 1.0
-   * @param maxBackoff cap of any single wait, &ge; initialBackoff
-   * @throws IllegalArgumentException if a value is outside the ranges above
+   * @throws IllegalArgumentException if a value is outside the ranges of {@link #of}
    */
-  public static RetryPolicy of(
-      int maxAttempts, Duration initialBackoff, double multiplier, Duration maxBackoff) {
+  public RetryPolicy {
     Objects.requireNonNull(initialBackoff, "initialBackoff");
     Objects.requireNonNull(maxBackoff, "maxBackoff");
     if (maxAttempts < 1 || maxAttempts > 100) {
@@ -65,6 +51,19 @@ public final class RetryPolicy {
       throw new IllegalArgumentException(
           "maxBackoff (" + maxBackoff + ") must be >= initialBackoff (" + initialBackoff + ")");
     }
+  }
+
+  /**
+   * A policy.
+   *
+   * @param maxAttempts total runs of one batch, first included: 1 means no retry; 1 to 100
+   * @param initialBackoff wait before the second attempt, &ge; 0
+   * @param multiplier growth of the wait per further attempt, &ge; 1.0
+   * @param maxBackoff cap of any single wait, &ge; initialBackoff
+   * @throws IllegalArgumentException if a value is outside the ranges above
+   */
+  public static RetryPolicy of(
+      int maxAttempts, Duration initialBackoff, double multiplier, Duration maxBackoff) {
     return new RetryPolicy(maxAttempts, initialBackoff, multiplier, maxBackoff);
   }
 
@@ -76,26 +75,6 @@ public final class RetryPolicy {
   /** The default: 3 attempts in all, waits of 20 ms then 40 ms (doubling, capped at 1 s). */
   public static RetryPolicy defaults() {
     return DEFAULTS;
-  }
-
-  /** Total runs of one batch, the first included (1 = no retry). */
-  public int maxAttempts() {
-    return maxAttempts;
-  }
-
-  /** Wait before the second attempt. */
-  public Duration initialBackoff() {
-    return initialBackoff;
-  }
-
-  /** Growth factor of the wait per further attempt (&ge; 1.0). */
-  public double multiplier() {
-    return multiplier;
-  }
-
-  /** Cap of any single wait. */
-  public Duration maxBackoff() {
-    return maxBackoff;
   }
 
   /**
@@ -112,18 +91,5 @@ public final class RetryPolicy {
     double nanos = initialBackoff.toNanos() * Math.pow(multiplier, attempt - 2);
     long cap = maxBackoff.toNanos();
     return Duration.ofNanos(nanos >= cap ? cap : (long) nanos);
-  }
-
-  @Override
-  public String toString() {
-    return "RetryPolicy[maxAttempts="
-        + maxAttempts
-        + ", initialBackoff="
-        + initialBackoff
-        + ", multiplier="
-        + multiplier
-        + ", maxBackoff="
-        + maxBackoff
-        + "]";
   }
 }

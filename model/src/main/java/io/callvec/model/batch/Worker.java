@@ -10,18 +10,8 @@ import org.slf4j.LoggerFactory;
  * not-yet-completed windows of its batch fail with {@link WorkerDiedException}, and when it was the
  * last worker, so do all queued windows (nothing would ever run them) and every later submit.
  */
-final class Worker implements Runnable {
+record Worker(DispatchQueue queue, BatchRunner runner, BatcherMeters meters) implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
-
-  private final DispatchQueue queue;
-  private final BatchRunner runner;
-  private final BatcherMeters meters;
-
-  Worker(DispatchQueue queue, BatchRunner runner, BatcherMeters meters) {
-    this.queue = queue;
-    this.runner = runner;
-    this.meters = meters;
-  }
 
   @Override
   public void run() {
@@ -68,11 +58,7 @@ final class Worker implements Runnable {
   }
 
   private void failAll(List<QueuedWindow> items, WorkerDiedException failure) {
-    int pending = 0;
-    for (QueuedWindow w : items) {
-      pending += w.future.isDone() ? 0 : 1;
-    }
-    meters.failedWorkerDied(pending);
+    meters.failedWorkerDied(QueuedWindow.pending(items));
     for (QueuedWindow w : items) {
       w.future.completeExceptionally(failure);
     }

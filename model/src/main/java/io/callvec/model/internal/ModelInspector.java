@@ -268,24 +268,37 @@ public final class ModelInspector {
   }
 
   private static String typeName(OnnxTensorType t) {
-    switch (t) {
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
-        return "float32";
-      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
-        return "float64";
-      default:
-        return t.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", "").toLowerCase(Locale.ROOT);
-    }
+    return switch (t) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> "float32";
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> "float64";
+      default -> t.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", "").toLowerCase(Locale.ROOT);
+    };
   }
 
   private static int intKey(
       String source, Map<String, String> meta, String key, int dflt, List<String> missing)
       throws ModelLoadException {
+    String v = valueOrMissing(meta, key, missing);
+    return v == null ? dflt : parseInt(source, key, v);
+  }
+
+  private static boolean boolKey(
+      String source, Map<String, String> meta, String key, boolean dflt, List<String> missing)
+      throws ModelLoadException {
+    String v = valueOrMissing(meta, key, missing);
+    return v == null ? dflt : parseBoolean(source, key, v);
+  }
+
+  /** The value of metadata {@code callvec.<key>}, or null after adding {@code key} to missing. */
+  private static String valueOrMissing(Map<String, String> meta, String key, List<String> missing) {
     String v = meta.get(PREFIX + key);
     if (v == null) {
       missing.add(key);
-      return dflt;
     }
+    return v;
+  }
+
+  private static int parseInt(String source, String key, String v) throws ModelLoadException {
     try {
       return Integer.parseInt(v.trim());
     } catch (NumberFormatException e) {
@@ -294,14 +307,8 @@ public final class ModelInspector {
     }
   }
 
-  private static boolean boolKey(
-      String source, Map<String, String> meta, String key, boolean dflt, List<String> missing)
+  private static boolean parseBoolean(String source, String key, String v)
       throws ModelLoadException {
-    String v = meta.get(PREFIX + key);
-    if (v == null) {
-      missing.add(key);
-      return dflt;
-    }
     if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
       return Boolean.parseBoolean(v);
     }

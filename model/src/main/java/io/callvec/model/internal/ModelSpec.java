@@ -43,6 +43,14 @@ public record ModelSpec(
 
   /** Output frames for a window of {@code samples}: floor((samples - receptive) / stride) + 1. */
   public int framesFor(int samples) {
+    return framesFor(samples, receptiveFieldSamples, frameStrideSamples);
+  }
+
+  /**
+   * Output frames of a convolutional front end for a window of {@code samples}: 0 below the
+   * receptive field, else floor((samples - receptive) / stride) + 1 (all three in samples).
+   */
+  public static int framesFor(int samples, int receptiveFieldSamples, int frameStrideSamples) {
     return samples < receptiveFieldSamples
         ? 0
         : (samples - receptiveFieldSamples) / frameStrideSamples + 1;

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import io.callvec.model.InferenceException;
 import io.callvec.model.ModelLoadException;
 import io.callvec.model.internal.OrtRuntime;
+import io.callvec.model.internal.SessionLifecycle;
 import io.callvec.model.internal.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,8 +17,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,8 +58,7 @@ public final class SileroVad implements AutoCloseable {
   private final String source;
   private final OnnxTensor sr8k;
   private final OnnxTensor sr16k;
-  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final SessionLifecycle lifecycle = new SessionLifecycle();
 
   private SileroVad(OrtSession session, String source) throws OrtException {
     this.session = session;
@@ -213,7 +211,7 @@ public final class SileroVad implements AutoCloseable {
         System.arraycopy(s.rnn, layer * 128, state, (layer * n + b) * 128, 128);
       }
     }
-    lifecycle.readLock().lock();
+    lifecycle.lockRun();
     try {
       ensureOpen();
       try (OnnxTensor tIn = OnnxTensor.createTensor(env, FloatBuffer.wrap(input),
@@ -240,12 +238,12 @@ public final class SileroVad implements AutoCloseable {
       throw new InferenceException("Silero VAD failed on " + n + " frames of " + frame
           + " samples at " + first.sampleRateHz() + " Hz: " + e.getMessage(), e, false);
     } finally {
-      lifecycle.readLock().unlock();
+      lifecycle.unlockRun();
     }
   }
 
   private void ensureOpen() {
-    if (closed.get()) {
+    if (lifecycle.isClosed()) {
       throw new IllegalStateException("SileroVad " + source + " is closed");
     }
   }
@@ -253,18 +251,16 @@ public final class SileroVad implements AutoCloseable {
   /** Waits for running calls, then releases the session. Idempotent. */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    lifecycle.writeLock().lock();
+    lifecycle.closeOnce(this::releaseNative);
+  }
+
+  private void releaseNative() {
     try {
       sr8k.close();
       sr16k.close();
       session.close();
     } catch (OrtException e) {
       LOG.warn("closing the Silero VAD session failed: {}", e.getMessage());
-    } finally {
-      lifecycle.writeLock().unlock();
     }
   }
 }

@@ -1,7 +1,9 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
+import static io.callvec.model.batch.EngineChecks.fillQueueOfTwo;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,28 +26,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class BackpressureTest {
-  private static final long WAIT_S = 10;
-
   /** Capacity 2, batches of 1, greedy: one window runs (held at the gate), two fill the queue. */
   private static BatchingOptions.Builder tinyQueue() {
-    return BatchingOptions.builder()
-        .modelName("bp")
-        .maxBatchWindows(1)
-        .maxDelay(Duration.ZERO)
-        .queueCapacityWindows(2)
-        .retryPolicy(RetryPolicy.none());
-  }
-
-  private static List<CompletableFuture<float[]>> fillQueue(
-      BatchingEngine engine, ScriptedEmbedder embedder) throws InterruptedException {
-    List<CompletableFuture<float[]>> futures = new ArrayList<>();
-    futures.add(engine.submit(window(400, 1)));
-    embedder.awaitEntered(1);
-    futures.add(engine.submit(window(400, 2)));
-    futures.add(engine.submit(window(400, 3)));
-    assertEquals(2, engine.queuedWindows());
-    assertEquals(1, engine.inFlightWindows());
-    return futures;
+    return EngineChecks.queueOfTwo("bp").retryPolicy(RetryPolicy.none());
   }
 
   @Test
@@ -56,7 +39,7 @@ class BackpressureTest {
         new BatchingEngine(
             embedder,
             tinyQueue().submitTimeout(Duration.ofMillis(300)).meterRegistry(registry).build())) {
-      List<CompletableFuture<float[]>> accepted = fillQueue(engine, embedder);
+      List<CompletableFuture<float[]>> accepted = fillQueueOfTwo(engine, embedder);
       long t0 = System.nanoTime();
       QueueFullException e =
           assertThrows(QueueFullException.class, () -> engine.submit(window(400, 4)));
@@ -68,18 +51,9 @@ class BackpressureTest {
       assertEquals(2, e.queueCapacityWindows());
       assertEquals(Duration.ofMillis(300), e.waited());
       assertTrue(e.getMessage().contains("2 windows queued"), e.getMessage());
-      assertEquals(2, engine.queuedWindows(), "the refused window must not be queued");
-      assertEquals(
-          1.0,
-          registry
-              .get(BatcherMetricNames.REJECTED)
-              .tag(BatcherMetricNames.TAG_REASON, BatcherMetricNames.REASON_QUEUE_FULL)
-              .counter()
-              .count());
+      EngineChecks.assertOneQueueFullRefusal(engine, registry);
       embedder.openGate();
-      for (CompletableFuture<float[]> f : accepted) {
-        f.get(WAIT_S, TimeUnit.SECONDS);
-      }
+      EngineChecks.awaitAll(accepted);
       assertEquals(3, embedder.calls());
     }
   }
@@ -89,7 +63,7 @@ class BackpressureTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ZERO).build())) {
-      fillQueue(engine, embedder);
+      fillQueueOfTwo(engine, embedder);
       assertThrows(QueueFullException.class, () -> engine.submit(window(400, 4)));
       embedder.openGate();
     }
@@ -101,7 +75,7 @@ class BackpressureTest {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ofSeconds(60)).build())) {
-      List<CompletableFuture<float[]>> accepted = fillQueue(engine, embedder);
+      List<CompletableFuture<float[]>> accepted = fillQueueOfTwo(engine, embedder);
       float[] late = window(400, 4);
       AtomicReference<Thread> submitter = new AtomicReference<>();
       Future<CompletableFuture<float[]>> blocked =
@@ -114,11 +88,8 @@ class BackpressureTest {
       assertFalse(blocked.isDone(), "submit returned although the queue is full");
       assertEquals(2, engine.queuedWindows());
       embedder.openGate();
-      float[] v = blocked.get(WAIT_S, TimeUnit.SECONDS).get(WAIT_S, TimeUnit.SECONDS);
-      assertArrayEquals(ScriptedEmbedder.vectorOf(late), v);
-      for (CompletableFuture<float[]> f : accepted) {
-        f.get(WAIT_S, TimeUnit.SECONDS);
-      }
+      assertEmbedded(late, blocked.get(WAIT_S, TimeUnit.SECONDS));
+      EngineChecks.awaitAll(accepted);
     } finally {
       pool.shutdownNow();
     }
@@ -131,7 +102,7 @@ class BackpressureTest {
     BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ofSeconds(60)).build());
     try {
-      fillQueue(engine, embedder);
+      fillQueueOfTwo(engine, embedder);
       AtomicReference<Thread> submitter = new AtomicReference<>();
       Future<CompletableFuture<float[]>> blocked =
           pool.submit(
@@ -159,7 +130,7 @@ class BackpressureTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     try (BatchingEngine engine =
         new BatchingEngine(embedder, tinyQueue().submitTimeout(Duration.ofSeconds(60)).build())) {
-      fillQueue(engine, embedder);
+      fillQueueOfTwo(engine, embedder);
       AtomicReference<Throwable> thrown = new AtomicReference<>();
       AtomicBoolean flagAfter = new AtomicBoolean();
       AtomicReference<Thread> submitter = new AtomicReference<>();

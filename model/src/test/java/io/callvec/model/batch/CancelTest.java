@@ -1,14 +1,14 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -17,21 +17,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class CancelTest {
-  private static final long WAIT_S = 10;
-
   @Test
   void cancelWithdrawsOnlyTheOwnersQueuedWindows() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("cancel")
-                .maxBatchWindows(2)
-                .maxDelay(Duration.ofSeconds(600))
-                .meterRegistry(registry)
-                .build())) {
+            embedder, EngineChecks.pairsOnly("cancel").meterRegistry(registry).build())) {
       // A running pair, one window of each owner, held at the gate.
       float[] a0 = window(400, 100);
       float[] b0 = window(400, 200);
@@ -64,13 +56,9 @@ class CancelTest {
       assertEquals(0, engine.cancel("C"));
 
       embedder.openGate();
-      assertArrayEquals(ScriptedEmbedder.vectorOf(a0), fa0.get(WAIT_S, TimeUnit.SECONDS));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(b0), fb0.get(WAIT_S, TimeUnit.SECONDS));
-      for (int i = 0; i < bWindows.size(); i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(bWindows.get(i)),
-            bFutures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      assertEmbedded(a0, fa0);
+      assertEmbedded(b0, fb0);
+      EngineChecks.assertAllEmbedded(bWindows, bFutures);
       List<List<float[]>> batches = embedder.batches();
       assertEquals(2, batches.size());
       DispatchTest.assertSameWindows(bWindows, batches.get(1));

@@ -1,5 +1,9 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertAllEmbedded;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
+import static io.callvec.model.batch.EngineChecks.submitAll;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,10 +31,28 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class DispatchTest {
-  private static final long WAIT_S = 10;
-
   private static BatchingOptions.Builder options() {
     return BatchingOptions.builder().modelName("test").retryPolicy(RetryPolicy.none());
+  }
+
+  /** Lanes of 2 windows that become ready after 10 ms of {@code ticker} time. */
+  private static BatchingEngine pairLanes(ScriptedEmbedder embedder, ManualTicker ticker) {
+    return new BatchingEngine(
+        embedder,
+        options().maxBatchWindows(2).maxDelay(Duration.ofMillis(10)).ticker(ticker).build());
+  }
+
+  /**
+   * Occupies the only worker with a lone 500-sample window (ready after 10 ms of ticker time), held
+   * at the embedder's closed gate. Returns its future.
+   */
+  private static CompletableFuture<float[]> occupyWorker(
+      BatchingEngine engine, ScriptedEmbedder embedder, ManualTicker ticker)
+      throws InterruptedException {
+    CompletableFuture<float[]> blocker = engine.submit(window(500, 0));
+    ticker.advance(Duration.ofMillis(10));
+    embedder.awaitEntered(1);
+    return blocker;
   }
 
   @Test
@@ -39,32 +61,22 @@ class DispatchTest {
     BatchingEngine engine =
         new BatchingEngine(
             embedder, options().maxBatchWindows(4).maxDelay(Duration.ofSeconds(600)).build());
-    List<float[]> windows = new ArrayList<>();
-    List<CompletableFuture<float[]>> futures = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      windows.add(window(1600, i));
-      futures.add(engine.submit(windows.get(i)));
-    }
+    List<float[]> windows = ScriptedEmbedder.windows(4, 1600, 0);
+    List<CompletableFuture<float[]>> futures = submitAll(engine, windows);
     // A 600 s delay: only the size trigger can complete these within the wait.
     CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
         .get(WAIT_S, TimeUnit.SECONDS);
     assertEquals(1, embedder.batches().size());
     assertSameWindows(windows, embedder.batches().get(0));
-    for (int i = 0; i < 4; i++) {
-      assertArrayEquals(ScriptedEmbedder.vectorOf(windows.get(i)), futures.get(i).get());
-    }
+    assertAllEmbedded(windows, futures);
 
     // A fifth, lone window is not dispatched: the lane is neither full nor old enough. Proof: a
     // younger lane that fills up is dispatched while the lone window waits (ready lanes go oldest
     // first, so the lone one would have gone first had it been ready).
     float[] lone = window(1600, 99);
     CompletableFuture<float[]> loneFuture = engine.submit(lone);
-    List<float[]> younger = new ArrayList<>();
-    List<CompletableFuture<float[]>> youngerFutures = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      younger.add(window(800, 200 + i));
-      youngerFutures.add(engine.submit(younger.get(i)));
-    }
+    List<float[]> younger = ScriptedEmbedder.windows(4, 800, 200);
+    List<CompletableFuture<float[]>> youngerFutures = submitAll(engine, younger);
     CompletableFuture.allOf(youngerFutures.toArray(new CompletableFuture<?>[0]))
         .get(WAIT_S, TimeUnit.SECONDS);
     assertEquals(2, embedder.calls());
@@ -104,7 +116,7 @@ class DispatchTest {
       assertEquals(0, embedder.calls(), "dispatched after 49 ms of a 50 ms max delay");
       assertFalse(f.isDone());
       ticker.advance(Duration.ofMillis(1));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(w), f.get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(w, f);
       assertEquals(1, embedder.calls());
       assertEquals(1, embedder.batches().get(0).size());
       assertEquals(
@@ -146,8 +158,7 @@ class DispatchTest {
             embedder,
             options().maxBatchWindows(8).maxDelay(Duration.ZERO).ticker(ticker).build())) {
       float[] w = window(400, 4);
-      assertArrayEquals(
-          ScriptedEmbedder.vectorOf(w), engine.submit(w).get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(w, engine.submit(w));
       assertEquals(1, embedder.batches().get(0).size());
     }
   }
@@ -218,12 +229,8 @@ class DispatchTest {
       }
       embedder.openGate();
       blocker.get(WAIT_S, TimeUnit.SECONDS);
-      for (int i = 0; i < windows.size(); i++) {
-        // Had two lengths shared a batch, the fixed-length embedder would have failed it.
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(windows.get(i)),
-            futures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      // Had two lengths shared a batch, the fixed-length embedder would have failed it.
+      assertAllEmbedded(windows, futures);
       int expectedBatches = 1;
       for (int n : perLength.values()) {
         expectedBatches += (n + 3) / 4;
@@ -246,15 +253,7 @@ class DispatchTest {
         new BatchingEngine(
             embedder, options().maxBatchWindows(3).maxDelay(Duration.ofSeconds(600)).build())) {
       List<float[]> windows = List.of(window(1000, 1), window(2000, 2), window(3000, 3));
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (float[] w : windows) {
-        futures.add(engine.submit(w));
-      }
-      for (int i = 0; i < 3; i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(windows.get(i)),
-            futures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      assertAllEmbedded(windows, submitAll(engine, windows));
       assertEquals(1, embedder.batches().size());
       assertSameWindows(windows, embedder.batches().get(0));
     }
@@ -264,13 +263,8 @@ class DispatchTest {
   void readyLanesGoOldestFirst() throws Exception {
     ManualTicker ticker = new ManualTicker();
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
-    try (BatchingEngine engine =
-        new BatchingEngine(
-            embedder,
-            options().maxBatchWindows(2).maxDelay(Duration.ofMillis(10)).ticker(ticker).build())) {
-      CompletableFuture<float[]> blocker = engine.submit(window(500, 0));
-      ticker.advance(Duration.ofMillis(10));
-      embedder.awaitEntered(1);
+    try (BatchingEngine engine = pairLanes(embedder, ticker)) {
+      CompletableFuture<float[]> blocker = occupyWorker(engine, embedder, ticker);
       float[] old = window(1000, 1); // lane 1000: one window, becomes ready by delay
       engine.submit(old);
       ticker.advance(Duration.ofMillis(1));
@@ -292,13 +286,8 @@ class DispatchTest {
   void aFullLaneOvertakesAnOlderLaneThatIsNotReadyYet() throws Exception {
     ManualTicker ticker = new ManualTicker();
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
-    try (BatchingEngine engine =
-        new BatchingEngine(
-            embedder,
-            options().maxBatchWindows(2).maxDelay(Duration.ofMillis(10)).ticker(ticker).build())) {
-      CompletableFuture<float[]> blocker = engine.submit(window(500, 0));
-      ticker.advance(Duration.ofMillis(10));
-      embedder.awaitEntered(1);
+    try (BatchingEngine engine = pairLanes(embedder, ticker)) {
+      CompletableFuture<float[]> blocker = occupyWorker(engine, embedder, ticker);
       float[] old = window(1000, 1);
       CompletableFuture<float[]> oldFuture = engine.submit(old);
       float[] b1 = window(2000, 2);
@@ -381,10 +370,8 @@ class DispatchTest {
         new BatchingEngine(
             embedder, options().maxBatchWindows(1).maxDelay(Duration.ZERO).workers(3).build())) {
       assertEquals(3, engine.workerCount());
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        futures.add(engine.submit(window(400, i)));
-      }
+      List<CompletableFuture<float[]>> futures =
+          submitAll(engine, ScriptedEmbedder.windows(3, 400, 0));
       embedder.awaitEntered(3);
       assertEquals(3, embedder.maxConcurrent());
       assertEquals(3, engine.inFlightWindows());
@@ -422,31 +409,18 @@ class DispatchTest {
         Executors.newSingleThreadExecutor(r -> new Thread(r, "test-completer"));
     // The batch is held until the dependent stage is attached, so the stage runs where the future
     // is completed, not on this thread (which it would if the future were already complete).
-    ScriptedEmbedder scripted = new ScriptedEmbedder();
-    java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
-    io.callvec.model.WindowEmbedder gated =
-        new io.callvec.model.WindowEmbedder() {
-          @Override
-          public float[][] embedBatch(java.util.List<float[]> windows)
-              throws io.callvec.model.InferenceException {
-            try {
-              attached.await(WAIT_S, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            return scripted.embedBatch(windows);
-          }
-
-          @Override
-          public boolean acceptsMixedLengths() {
-            return scripted.acceptsMixedLengths();
-          }
-
-          @Override
-          public int dimension() {
-            return scripted.dimension();
-          }
-        };
+    CountDownLatch attached = new CountDownLatch(1);
+    ScriptedEmbedder gated =
+        new ScriptedEmbedder()
+            .script(
+                (windows, call, self) -> {
+                  try {
+                    attached.await(WAIT_S, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  return null;
+                });
     try (BatchingEngine engine =
         new BatchingEngine(
             gated,
@@ -455,7 +429,7 @@ class DispatchTest {
                 .maxDelay(Duration.ZERO)
                 .completionExecutor(completer)
                 .build())) {
-      java.util.concurrent.CompletableFuture<String> thread =
+      CompletableFuture<String> thread =
           engine.submit(window(400, 1)).thenApply(v -> Thread.currentThread().getName());
       attached.countDown();
       assertEquals("test-completer", thread.get(WAIT_S, TimeUnit.SECONDS));
@@ -513,10 +487,7 @@ class DispatchTest {
   }
 
   static void awaitCalls(ScriptedEmbedder embedder, int calls) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (embedder.calls() < calls && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
+    EngineChecks.awaitTrue(() -> embedder.calls() >= calls, calls + " embedBatch calls");
     assertEquals(calls, embedder.calls());
   }
 }

@@ -1,5 +1,8 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
+import static io.callvec.model.batch.EngineChecks.failureOf;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,44 +19,62 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class FailureTest {
-  private static final long WAIT_S = 10;
   private static final float POISON = 0.987654f;
 
   /** Batches of exactly 2 (a 600 s delay: only the size trigger), fast retries. */
   private static BatchingOptions.Builder pairs(MeterRegistry registry, RetryPolicy retry) {
-    return BatchingOptions.builder()
-        .modelName("fail")
-        .maxBatchWindows(2)
-        .maxDelay(Duration.ofSeconds(600))
+    return EngineChecks.pairsOnly("fail")
         .retryPolicy(retry)
         .outageRetryPolicy(RetryPolicy.none())
         .meterRegistry(registry);
   }
 
-  /** Fails every batch that holds a poisoned window with {@code failure}. */
-  private static ScriptedEmbedder failingOnPoison(InferenceException failure) {
+  /** {@link #pairs} with no transient retries and {@code outage} as the outage retry policy. */
+  private static BatchingOptions onlyOutageRetries(MeterRegistry registry, RetryPolicy outage) {
+    return pairs(registry, RetryPolicy.none()).outageRetryPolicy(outage).build();
+  }
+
+  /** Fails every batch that holds a poisoned window with an exception from {@code failure}. */
+  private static ScriptedEmbedder failingOnPoison(Supplier<InferenceException> failure) {
     return new ScriptedEmbedder()
         .script(
             (windows, call, self) -> {
-              for (float[] w : windows) {
-                if (w[0] == POISON) {
-                  throw failure;
-                }
+              if (ScriptedEmbedder.holdsMarked(windows, POISON)) {
+                throw failure.get();
               }
               return null;
             });
   }
 
+  /** Fails calls 1 to {@code lastFailingCall} with "{@code message} (call n)". */
+  private static ScriptedEmbedder failingFirstCalls(
+      int lastFailingCall, String message, boolean transientFailure) {
+    return new ScriptedEmbedder()
+        .script(
+            ScriptedEmbedder.failingUpToCall(
+                lastFailingCall,
+                call ->
+                    new InferenceException(message + " (call " + call + ")", transientFailure)));
+  }
+
   private static double reason(MeterRegistry r, String reason) {
-    return r.get(BatcherMetricNames.WINDOWS_FAILED)
-        .tag(BatcherMetricNames.TAG_REASON, reason)
-        .counter()
-        .count();
+    return EngineChecks.reasonCount(r, BatcherMetricNames.WINDOWS_FAILED, reason);
+  }
+
+  /** Submits two windows (seeds 1 and 2), asserts both are embedded and returns them in order. */
+  private static List<float[]> assertPairEmbedded(BatchingEngine engine) throws Exception {
+    float[] a = window(400, 1);
+    float[] b = window(400, 2);
+    CompletableFuture<float[]> fa = engine.submit(a);
+    CompletableFuture<float[]> fb = engine.submit(b);
+    assertEmbedded(a, fa);
+    assertEmbedded(b, fb);
+    return List.of(a, b);
   }
 
   private static int batchesHolding(ScriptedEmbedder embedder, float[] window) {
@@ -72,12 +93,6 @@ class FailureTest {
     return w;
   }
 
-  private static Throwable failureOf(CompletableFuture<float[]> f) {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
-    return e.getCause();
-  }
-
   private static double count(MeterRegistry r, String name) {
     return r.get(name).counter().count();
   }
@@ -85,7 +100,7 @@ class FailureTest {
   @Test
   void aPoisonWindowFailsAloneAndItsCompanionsAreEmbedded() throws Exception {
     InferenceException rejected = new InferenceException("model rejected poisoned window", false);
-    ScriptedEmbedder embedder = failingOnPoison(rejected);
+    ScriptedEmbedder embedder = failingOnPoison(() -> rejected);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
@@ -103,9 +118,9 @@ class FailureTest {
       CompletableFuture<float[]> fc = engine.submit(c, WindowTag.of("task-0_2", "c"));
       CompletableFuture<float[]> fd = engine.submit(d);
 
-      assertArrayEquals(ScriptedEmbedder.vectorOf(a), fa.get(WAIT_S, TimeUnit.SECONDS));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(c), fc.get(WAIT_S, TimeUnit.SECONDS));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(d), fd.get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(a, fa);
+      assertEmbedded(c, fc);
+      assertEmbedded(d, fd);
       PoisonWindowException p = assertInstanceOf(PoisonWindowException.class, failureOf(fPoison));
       assertSame(rejected, p.getCause(), "the embedder's failure of the window alone");
       assertEquals(poisonTag, p.tag());
@@ -125,7 +140,7 @@ class FailureTest {
       engine.submit(window(400, 6));
       engine.submit(window(400, 7));
       engine.submit(window(400, 8));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(e), fe.get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(e, fe);
 
       assertEquals(1.0, count(registry, BatcherMetricNames.POISON));
       assertEquals(1.0, reason(registry, BatcherMetricNames.REASON_POISON));
@@ -140,8 +155,7 @@ class FailureTest {
 
   @Test
   void aLoneWindowThatFailsIsPoisonOnlyIfTheModelEmbedsTheProbe() throws Exception {
-    InferenceException rejected = new InferenceException("too short", false);
-    ScriptedEmbedder embedder = failingOnPoison(rejected);
+    ScriptedEmbedder embedder = failingOnPoison(() -> new InferenceException("too short", false));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
@@ -189,10 +203,8 @@ class FailureTest {
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
-            pairs(registry, RetryPolicy.none())
-                .outageRetryPolicy(
-                    RetryPolicy.of(3, Duration.ofMillis(40), 2.0, Duration.ofMillis(80)))
-                .build())) {
+            onlyOutageRetries(
+                registry, RetryPolicy.of(3, Duration.ofMillis(40), 2.0, Duration.ofMillis(80))))) {
       CompletableFuture<float[]> fa = engine.submit(window(400, 1));
       CompletableFuture<float[]> fb = engine.submit(window(400, 2));
       Throwable failure = failureOf(fa);
@@ -225,7 +237,7 @@ class FailureTest {
       float[] c = window(400, 3);
       CompletableFuture<float[]> fc = engine.submit(c);
       engine.submit(window(400, 4));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(c), fc.get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(c, fc);
       assertTrue(engine.health().isReady());
       assertTrue(engine.health().sinceLastSuccess().isPresent());
     }
@@ -233,29 +245,14 @@ class FailureTest {
 
   @Test
   void anOutageThatEndsWithinTheRetriesLosesNoWindow() throws Exception {
-    ScriptedEmbedder embedder =
-        new ScriptedEmbedder()
-            .script(
-                (windows, call, self) -> {
-                  if (call <= 3) {
-                    throw new InferenceException("driver reset (call " + call + ")", false);
-                  }
-                  return null;
-                });
+    ScriptedEmbedder embedder = failingFirstCalls(3, "driver reset", false);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
-            pairs(registry, RetryPolicy.none())
-                .outageRetryPolicy(
-                    RetryPolicy.of(5, Duration.ofMillis(1), 1.0, Duration.ofMillis(1)))
-                .build())) {
-      float[] a = window(400, 1);
-      float[] b = window(400, 2);
-      CompletableFuture<float[]> fa = engine.submit(a);
-      CompletableFuture<float[]> fb = engine.submit(b);
-      assertArrayEquals(ScriptedEmbedder.vectorOf(a), fa.get(WAIT_S, TimeUnit.SECONDS));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(b), fb.get(WAIT_S, TimeUnit.SECONDS));
+            onlyOutageRetries(
+                registry, RetryPolicy.of(5, Duration.ofMillis(1), 1.0, Duration.ofMillis(1))))) {
+      assertPairEmbedded(engine);
       // batch, probe (outage), batch, probe ok -> split: a, b
       assertEquals(6, embedder.calls());
       assertEquals(1.0, count(registry, BatcherMetricNames.OUTAGES));
@@ -266,30 +263,17 @@ class FailureTest {
 
   @Test
   void transientFailuresAreRetriedPerPolicyUntilSuccess() throws Exception {
-    ScriptedEmbedder embedder =
-        new ScriptedEmbedder()
-            .script(
-                (windows, call, self) -> {
-                  if (call <= 2) {
-                    throw new InferenceException("CUDA out of memory (attempt " + call + ")", true);
-                  }
-                  return null;
-                });
+    ScriptedEmbedder embedder = failingFirstCalls(2, "CUDA out of memory", true);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
             pairs(registry, RetryPolicy.of(3, Duration.ofMillis(1), 2.0, Duration.ofMillis(5)))
                 .build())) {
-      float[] a = window(400, 1);
-      float[] b = window(400, 2);
-      CompletableFuture<float[]> fa = engine.submit(a);
-      CompletableFuture<float[]> fb = engine.submit(b);
-      assertArrayEquals(ScriptedEmbedder.vectorOf(a), fa.get(WAIT_S, TimeUnit.SECONDS));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(b), fb.get(WAIT_S, TimeUnit.SECONDS));
+      List<float[]> pair = assertPairEmbedded(engine);
       assertEquals(3, embedder.calls());
       for (List<float[]> batch : embedder.batches()) {
-        DispatchTest.assertSameWindows(List.of(a, b), batch); // the same batch, run again
+        DispatchTest.assertSameWindows(pair, batch); // the same batch, run again
       }
       assertEquals(2.0, count(registry, BatcherMetricNames.RETRIES));
       assertEquals(0.0, count(registry, BatcherMetricNames.BATCH_FAILURES));
@@ -302,11 +286,7 @@ class FailureTest {
   void transientFailuresGiveUpAfterMaxAttempts() throws Exception {
     InferenceException oom = new InferenceException("CUDA out of memory", true);
     ScriptedEmbedder embedder =
-        new ScriptedEmbedder()
-            .script(
-                (windows, call, self) -> {
-                  throw oom;
-                });
+        new ScriptedEmbedder().script(ScriptedEmbedder.failingEveryCall(() -> oom));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (BatchingEngine engine =
         new BatchingEngine(
@@ -328,10 +308,7 @@ class FailureTest {
   void noRetryPolicyFailsATransientErrorAtOnce() throws Exception {
     ScriptedEmbedder embedder =
         new ScriptedEmbedder()
-            .script(
-                (windows, call, self) -> {
-                  throw new InferenceException("busy", true);
-                });
+            .script(ScriptedEmbedder.failingEveryCall(() -> new InferenceException("busy", true)));
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder, pairs(new SimpleMeterRegistry(), RetryPolicy.none()).build())) {
@@ -349,10 +326,8 @@ class FailureTest {
         new ScriptedEmbedder()
             .script(
                 (windows, call, self) -> {
-                  for (float[] w : windows) {
-                    if (w[0] == POISON) {
-                      throw bug;
-                    }
+                  if (ScriptedEmbedder.holdsMarked(windows, POISON)) {
+                    throw bug;
                   }
                   return null;
                 });
@@ -362,7 +337,7 @@ class FailureTest {
       float[] a = window(400, 1);
       CompletableFuture<float[]> fa = engine.submit(a);
       CompletableFuture<float[]> fb = engine.submit(poisoned(2));
-      assertArrayEquals(ScriptedEmbedder.vectorOf(a), fa.get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(a, fa);
       PoisonWindowException p = assertInstanceOf(PoisonWindowException.class, failureOf(fb));
       InferenceException e = assertInstanceOf(InferenceException.class, p.getCause());
       assertSame(bug, e.getCause());
@@ -450,17 +425,7 @@ class FailureTest {
 
   @Test
   void onlyPoisonWindowsFailUnderConcurrentLoad() throws Exception {
-    ScriptedEmbedder embedder =
-        new ScriptedEmbedder()
-            .script(
-                (windows, call, self) -> {
-                  for (float[] w : windows) {
-                    if (w[0] == POISON) {
-                      throw new InferenceException("poison", false);
-                    }
-                  }
-                  return null;
-                });
+    ScriptedEmbedder embedder = failingOnPoison(() -> new InferenceException("poison", false));
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
@@ -486,8 +451,7 @@ class FailureTest {
           PoisonWindowException p = assertInstanceOf(PoisonWindowException.class, failureOf(f));
           assertEquals("w" + i, p.tag().windowId());
         } else {
-          assertArrayEquals(
-              ScriptedEmbedder.vectorOf(windows.get(i)), f.get(WAIT_S, TimeUnit.SECONDS));
+          assertEmbedded(windows.get(i), f);
         }
       }
       // Exactly the poisoned windows failed, whatever batches they shared.

@@ -1,7 +1,8 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.failureOf;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -9,38 +10,27 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class HealthTest {
-  private static final long WAIT_S = 10;
   private static final float KILLER = 0.123456f;
 
-  private static Throwable failureOf(CompletableFuture<float[]> f) {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
-    return e.getCause();
+  /** Batches of 1, dispatched at once. */
+  private static BatchingOptions.Builder loneWindows() {
+    return BatchingOptions.builder().modelName("health").maxBatchWindows(1).maxDelay(Duration.ZERO);
   }
 
   private static void awaitWorkersAlive(BatchingEngine engine, int alive)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (engine.health().workersAlive() != alive && System.nanoTime() < deadline) {
-      Thread.sleep(2);
-    }
-    assertEquals(alive, engine.health().workersAlive());
-  }
-
-  private static double count(MeterRegistry r, String name, String reason) {
-    return r.get(name).tag(BatcherMetricNames.TAG_REASON, reason).counter().count();
+    EngineChecks.awaitTrue(
+        () -> engine.health().workersAlive() == alive, alive + " worker(s) alive");
   }
 
   @Test
@@ -57,13 +47,7 @@ class HealthTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     BatchingEngine engine =
         new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("health")
-                .maxBatchWindows(2)
-                .maxDelay(Duration.ofSeconds(600))
-                .meterRegistry(registry)
-                .build());
+            embedder, EngineChecks.pairsOnly("health").meterRegistry(registry).build());
     assertTrue(engine.isHealthy());
     List<CompletableFuture<float[]>> running = new ArrayList<>();
     running.add(engine.submit(window(400, 1)));
@@ -99,7 +83,8 @@ class HealthTest {
     assertEquals(0.0, registry.get(BatcherMetricNames.WORKERS_ALIVE).gauge().value());
     assertEquals(
         5.0,
-        count(registry, BatcherMetricNames.WINDOWS_FAILED, BatcherMetricNames.REASON_WORKER_DIED));
+        EngineChecks.reasonCount(
+            registry, BatcherMetricNames.WINDOWS_FAILED, BatcherMetricNames.REASON_WORKER_DIED));
     assertFalse(engine.shutdown(Duration.ofSeconds(WAIT_S)), "windows were lost to a dead worker");
   }
 
@@ -109,35 +94,18 @@ class HealthTest {
         new ScriptedEmbedder()
             .script(
                 (windows, call, self) -> {
-                  if (windows.get(0)[0] == KILLER) {
+                  if (ScriptedEmbedder.holdsMarked(windows, KILLER)) {
                     throw new AssertionError("corrupted native state");
                   }
                   return null;
                 });
-    try (BatchingEngine engine =
-        new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("health")
-                .maxBatchWindows(1)
-                .maxDelay(Duration.ZERO)
-                .workers(2)
-                .build())) {
+    try (BatchingEngine engine = new BatchingEngine(embedder, loneWindows().workers(2).build())) {
       float[] killer = window(400, 1);
       killer[0] = KILLER;
       assertInstanceOf(WorkerDiedException.class, failureOf(engine.submit(killer)));
       awaitWorkersAlive(engine, 1);
-      List<float[]> windows = new ArrayList<>();
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (int i = 0; i < 6; i++) {
-        windows.add(window(400, 10 + i));
-        futures.add(engine.submit(windows.get(i)));
-      }
-      for (int i = 0; i < 6; i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(windows.get(i)),
-            futures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      List<float[]> windows = ScriptedEmbedder.windows(6, 400, 10);
+      EngineChecks.assertAllEmbedded(windows, EngineChecks.submitAll(engine, windows));
       EngineHealth h = engine.health();
       assertEquals(2, h.workers());
       assertEquals(1, h.workersAlive());
@@ -151,14 +119,7 @@ class HealthTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder();
     try (BatchingEngine engine =
         new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("health")
-                .maxBatchWindows(1)
-                .maxDelay(Duration.ZERO)
-                .queueCapacityWindows(4)
-                .ticker(ticker)
-                .build())) {
+            embedder, loneWindows().queueCapacityWindows(4).ticker(ticker).build())) {
       EngineHealth fresh = engine.health();
       assertTrue(fresh.isReady());
       assertTrue(fresh.sinceLastSuccess().isEmpty());

@@ -1,8 +1,8 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.callvec.model.InferenceException;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -13,13 +13,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Every meter's value in a scenario whose timing is fixed by a manual ticker. */
 class MetricsTest {
-  private static final long WAIT_S = 10;
   private static final String MODEL = "w2v2-test";
 
   private static double counter(MeterRegistry r, String name) {
@@ -46,12 +44,8 @@ class MetricsTest {
         new ScriptedEmbedder()
             .advancing(ticker, Duration.ofMillis(7)) // every call "takes" 7 ms
             .script(
-                (windows, call, self) -> {
-                  if (call >= 3) {
-                    throw new InferenceException("device lost", false);
-                  }
-                  return null;
-                });
+                ScriptedEmbedder.failingFromCall(
+                    3, () -> new InferenceException("device lost", false)));
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
@@ -72,9 +66,7 @@ class MetricsTest {
         }
         first.add(engine.submit(window(16_000, i)));
       }
-      for (CompletableFuture<float[]> f : first) {
-        f.get(WAIT_S, TimeUnit.SECONDS);
-      }
+      EngineChecks.awaitAll(first);
       // Batch 2: one 0.5 s window, dispatched by the 50 ms delay.
       CompletableFuture<float[]> lone = engine.submit(window(8_000, 10));
       ticker.advance(Duration.ofMillis(50));
@@ -85,7 +77,7 @@ class MetricsTest {
         failing.add(engine.submit(window(16_000, 20 + i)));
       }
       for (CompletableFuture<float[]> f : failing) {
-        assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
+        EngineChecks.failureOf(f);
       }
 
       DistributionSummary size =
@@ -142,21 +134,15 @@ class MetricsTest {
                 .meterRegistry(registry)
                 .build())) {
       assertEquals(0.0, gauge(registry, BatcherMetricNames.QUEUE_DEPTH));
-      List<CompletableFuture<float[]>> futures = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        futures.add(engine.submit(window(400, i)));
-      }
+      List<CompletableFuture<float[]>> futures =
+          new ArrayList<>(EngineChecks.submitAll(engine, ScriptedEmbedder.windows(3, 400, 0)));
       embedder.awaitEntered(1);
-      for (int i = 0; i < 2; i++) {
-        futures.add(engine.submit(window(400, 10 + i)));
-      }
+      futures.addAll(EngineChecks.submitAll(engine, ScriptedEmbedder.windows(2, 400, 10)));
       assertEquals(2.0, gauge(registry, BatcherMetricNames.QUEUE_DEPTH));
       assertEquals(3.0, gauge(registry, BatcherMetricNames.IN_FLIGHT));
       futures.add(engine.submit(window(400, 20))); // the second batch is full now
       embedder.openGate();
-      for (CompletableFuture<float[]> f : futures) {
-        f.get(WAIT_S, TimeUnit.SECONDS);
-      }
+      EngineChecks.awaitAll(futures);
       assertEquals(0.0, gauge(registry, BatcherMetricNames.QUEUE_DEPTH));
       assertEquals(0.0, gauge(registry, BatcherMetricNames.IN_FLIGHT));
       assertEquals(1.0, registry.get(BatcherMetricNames.BATCH_FILL).summary().mean(), 1e-12);

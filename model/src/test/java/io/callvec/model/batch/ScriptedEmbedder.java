@@ -13,6 +13,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /**
  * Test-only {@link WindowEmbedder}: each vector is a deterministic function of its window alone
@@ -29,6 +31,43 @@ final class ScriptedEmbedder implements WindowEmbedder, AutoCloseable {
   interface Script {
     float[][] run(List<float[]> windows, int callNumber, ScriptedEmbedder self)
         throws InferenceException;
+  }
+
+  /** A script that fails calls 1 to {@code lastFailingCall} with {@code failure}, then computes. */
+  static Script failingUpToCall(int lastFailingCall, IntFunction<InferenceException> failure) {
+    return (windows, call, self) -> {
+      if (call <= lastFailingCall) {
+        throw failure.apply(call);
+      }
+      return null;
+    };
+  }
+
+  /** A script that computes calls before {@code firstFailingCall} and fails every later one. */
+  static Script failingFromCall(int firstFailingCall, Supplier<InferenceException> failure) {
+    return (windows, call, self) -> {
+      if (call >= firstFailingCall) {
+        throw failure.get();
+      }
+      return null;
+    };
+  }
+
+  /** A script that fails every call with a new exception from {@code failure}. */
+  static Script failingEveryCall(Supplier<InferenceException> failure) {
+    return (windows, call, self) -> {
+      throw failure.get();
+    };
+  }
+
+  /** True when some window of the batch starts with the sample {@code marker}. */
+  static boolean holdsMarked(List<float[]> windows, float marker) {
+    for (float[] w : windows) {
+      if (w[0] == marker) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private final boolean mixedLengths;
@@ -197,6 +236,15 @@ final class ScriptedEmbedder implements WindowEmbedder, AutoCloseable {
     assertTrue(
         entered.tryAcquire(n, WAIT.toMillis(), TimeUnit.MILLISECONDS),
         "expected " + n + " more embedBatch call(s) within " + WAIT);
+  }
+
+  /** {@code count} test signals of {@code samples} each, seeds {@code firstSeed} on. */
+  static List<float[]> windows(int count, int samples, long firstSeed) {
+    List<float[]> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      out.add(window(samples, firstSeed + i));
+    }
+    return out;
   }
 
   /** A seeded test signal: a sine of a seed-dependent frequency plus noise, in [-0.9, 0.9]. */

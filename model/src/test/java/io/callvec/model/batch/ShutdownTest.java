@@ -1,5 +1,7 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.failureOf;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,25 +17,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ShutdownTest {
-  private static final long WAIT_S = 10;
-
   private static BatchingOptions.Builder options() {
-    return BatchingOptions.builder()
-        .modelName("stop")
-        .maxBatchWindows(2)
-        .maxDelay(Duration.ofSeconds(600))
-        .retryPolicy(RetryPolicy.none());
-  }
-
-  private static Throwable failureOf(CompletableFuture<float[]> f) {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> f.get(WAIT_S, TimeUnit.SECONDS));
-    return e.getCause();
+    return EngineChecks.pairsOnly("stop").retryPolicy(RetryPolicy.none());
   }
 
   @Test
@@ -41,22 +30,15 @@ class ShutdownTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     BatchingEngine engine = new BatchingEngine(embedder, options().meterRegistry(registry).build());
-    List<float[]> windows = new ArrayList<>();
-    List<CompletableFuture<float[]>> futures = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      windows.add(window(400, i));
-      futures.add(engine.submit(windows.get(i)));
-      if (i == 1) {
-        embedder.awaitEntered(1); // first pair running, held at the gate
-      }
-    }
+    List<float[]> windows = ScriptedEmbedder.windows(5, 400, 0);
+    List<CompletableFuture<float[]>> futures =
+        new ArrayList<>(EngineChecks.submitAll(engine, windows.subList(0, 2)));
+    embedder.awaitEntered(1); // first pair running, held at the gate
+    futures.addAll(EngineChecks.submitAll(engine, windows.subList(2, 5)));
     assertEquals(3, engine.queuedWindows()); // a pair and a lone window a 600 s delay would hold
     CompletableFuture<Boolean> drained =
         CompletableFuture.supplyAsync(() -> engine.shutdown(Duration.ofSeconds(60)));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (!engine.isShutdown() && System.nanoTime() < deadline) {
-      Thread.sleep(2);
-    }
+    EngineChecks.awaitTrue(engine::isShutdown, "the engine is shut down");
     EngineClosedException refused =
         assertThrows(EngineClosedException.class, () -> engine.submit(window(400, 9)));
     assertTrue(refused.getMessage().contains("shut down"), refused.getMessage());
@@ -75,11 +57,8 @@ class ShutdownTest {
     assertFalse(embedder.isClosed(), "the engine does not own the embedder by default");
     assertEquals(
         1.0,
-        registry
-            .get(BatcherMetricNames.REJECTED)
-            .tag(BatcherMetricNames.TAG_REASON, BatcherMetricNames.REASON_CLOSED)
-            .counter()
-            .count());
+        EngineChecks.reasonCount(
+            registry, BatcherMetricNames.REJECTED, BatcherMetricNames.REASON_CLOSED));
     assertEquals(5.0, registry.get(BatcherMetricNames.WINDOWS).counter().count());
     assertTrue(
         registry.find(BatcherMetricNames.QUEUE_DEPTH).gauges().isEmpty(),
@@ -126,21 +105,15 @@ class ShutdownTest {
       assertFalse(embedder.isClosed(), "an owned embedder still in use must not be closed");
       assertEquals(
           5.0,
-          registry
-              .get(BatcherMetricNames.WINDOWS_FAILED)
-              .tag(BatcherMetricNames.TAG_REASON, BatcherMetricNames.REASON_SHUTDOWN)
-              .counter()
-              .count());
+          EngineChecks.reasonCount(
+              registry, BatcherMetricNames.WINDOWS_FAILED, BatcherMetricNames.REASON_SHUTDOWN));
       assertEquals(0, engine.queuedWindows());
     } finally {
       embedder.openGate();
     }
     // The stuck worker's late result changes nothing, and it exits without another call.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (engine.health().workersAlive() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(2);
-    }
-    assertEquals(0, engine.health().workersAlive(), "the released worker must exit");
+    EngineChecks.awaitTrue(
+        () -> engine.health().workersAlive() == 0, "the released worker must exit");
     assertEquals(1, embedder.calls());
     for (CompletableFuture<float[]> f : futures) {
       assertInstanceOf(EngineClosedException.class, failureOf(f));
@@ -213,9 +186,8 @@ class ShutdownTest {
     ScriptedEmbedder embedder =
         new ScriptedEmbedder()
             .script(
-                (windows, call, self) -> {
-                  throw new InferenceException("device busy", true);
-                });
+                ScriptedEmbedder.failingEveryCall(
+                    () -> new InferenceException("device busy", true)));
     BatchingEngine engine =
         new BatchingEngine(
             embedder,

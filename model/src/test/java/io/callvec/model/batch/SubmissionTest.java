@@ -1,7 +1,9 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
+import static io.callvec.model.batch.EngineChecks.fillQueueOfTwo;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,29 +20,20 @@ import org.junit.jupiter.api.Test;
 
 /** Non-blocking and bounded submission, and the capacity signal, for the stream thread. */
 class SubmissionTest {
-  private static final long WAIT_S = 10;
-
   /**
    * Capacity 2, batches of 1, greedy, and a submit timeout far longer than the test: any submit
    * that waited for room would fail the test by its timeout.
    */
-  private static BatchingOptions.Builder tinyQueue(SimpleMeterRegistry registry) {
-    return BatchingOptions.builder()
-        .modelName("try")
-        .maxBatchWindows(1)
-        .maxDelay(Duration.ZERO)
-        .queueCapacityWindows(2)
+  private static BatchingOptions.Builder tinyQueue() {
+    return EngineChecks.queueOfTwo("try")
         .submitTimeout(Duration.ofMinutes(10))
-        .retryPolicy(RetryPolicy.none())
-        .meterRegistry(registry);
+        .retryPolicy(RetryPolicy.none());
   }
 
   private static void awaitCapacity(BatchingEngine engine, int windows)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
-    while (engine.remainingCapacity() < windows && System.nanoTime() < deadline) {
-      Thread.sleep(2);
-    }
+    EngineChecks.awaitTrue(
+        () -> engine.remainingCapacity() >= windows, "room for " + windows + " windows");
     assertEquals(windows, engine.remainingCapacity());
   }
 
@@ -48,7 +41,8 @@ class SubmissionTest {
   void trySubmitNeverWaitsRefusesWhenFullAndCapacityTellsWhenToComeBack() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    try (BatchingEngine engine = new BatchingEngine(embedder, tinyQueue(registry).build())) {
+    try (BatchingEngine engine =
+        new BatchingEngine(embedder, tinyQueue().meterRegistry(registry).build())) {
       assertEquals(2, engine.remainingCapacity());
       List<float[]> windows = new ArrayList<>();
       List<CompletableFuture<float[]>> futures = new ArrayList<>();
@@ -69,39 +63,23 @@ class SubmissionTest {
               () -> engine.trySubmit(window(400, 9), WindowTag.of("0_1", "w9")));
       assertFalse(refused.isAccepted());
       assertThrows(IllegalStateException.class, refused::future);
-      assertEquals(2, engine.queuedWindows(), "a refused window is not queued");
-      assertEquals(
-          1.0,
-          registry
-              .get(BatcherMetricNames.REJECTED)
-              .tag(BatcherMetricNames.TAG_REASON, BatcherMetricNames.REASON_QUEUE_FULL)
-              .counter()
-              .count());
+      EngineChecks.assertOneQueueFullRefusal(engine, registry);
 
       embedder.openGate();
-      for (int i = 0; i < 3; i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(windows.get(i)),
-            futures.get(i).get(WAIT_S, TimeUnit.SECONDS));
-      }
+      EngineChecks.assertAllEmbedded(windows, futures);
       awaitCapacity(engine, 2);
       float[] later = window(400, 9);
       Admission again = engine.trySubmit(later, WindowTag.of("0_1", "w9"));
       assertTrue(again.isAccepted());
-      assertArrayEquals(
-          ScriptedEmbedder.vectorOf(later), again.future().get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(later, again.future());
     }
   }
 
   @Test
   void aBoundedSubmitWaitsAtMostItsOwnBound() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
-    try (BatchingEngine engine =
-        new BatchingEngine(embedder, tinyQueue(new SimpleMeterRegistry()).build())) {
-      engine.submit(window(400, 1));
-      embedder.awaitEntered(1);
-      engine.submit(window(400, 2));
-      engine.submit(window(400, 3));
+    try (BatchingEngine engine = new BatchingEngine(embedder, tinyQueue().build())) {
+      fillQueueOfTwo(engine, embedder);
       long t0 = System.nanoTime();
       QueueFullException e =
           assertTimeoutPreemptively(
@@ -125,27 +103,20 @@ class SubmissionTest {
   @Test
   void aBoundedSubmitTakesRoomThatAppearsDuringItsWait() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
-    try (BatchingEngine engine =
-        new BatchingEngine(embedder, tinyQueue(new SimpleMeterRegistry()).build())) {
-      engine.submit(window(400, 1));
-      embedder.awaitEntered(1);
-      engine.submit(window(400, 2));
-      engine.submit(window(400, 3));
+    try (BatchingEngine engine = new BatchingEngine(embedder, tinyQueue().build())) {
+      fillQueueOfTwo(engine, embedder);
       float[] w = window(400, 4);
       CompletableFuture<CompletableFuture<float[]>> waiting =
           CompletableFuture.supplyAsync(
               () -> engine.submit(w, WindowTag.NONE, Duration.ofSeconds(WAIT_S)));
       embedder.openGate();
-      assertArrayEquals(
-          ScriptedEmbedder.vectorOf(w),
-          waiting.get(WAIT_S, TimeUnit.SECONDS).get(WAIT_S, TimeUnit.SECONDS));
+      assertEmbedded(w, waiting.get(WAIT_S, TimeUnit.SECONDS));
     }
   }
 
   @Test
   void trySubmitAfterShutdownThrowsEngineClosed() {
-    BatchingEngine engine =
-        new BatchingEngine(new ScriptedEmbedder(), tinyQueue(new SimpleMeterRegistry()).build());
+    BatchingEngine engine = new BatchingEngine(new ScriptedEmbedder(), tinyQueue().build());
     engine.close();
     assertThrows(
         EngineClosedException.class, () -> engine.trySubmit(window(400, 1), WindowTag.NONE));

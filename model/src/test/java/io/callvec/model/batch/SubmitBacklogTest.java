@@ -1,7 +1,8 @@
 package io.callvec.model.batch;
 
+import static io.callvec.model.batch.EngineChecks.WAIT_S;
+import static io.callvec.model.batch.EngineChecks.assertEmbedded;
 import static io.callvec.model.batch.ScriptedEmbedder.window;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class SubmitBacklogTest {
-  private static final long WAIT_S = 10;
-
   @Test
   void windowsThatFindNoRoomWaitInOrderAndGoWhenThereIsRoom() throws Exception {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
@@ -30,11 +29,7 @@ class SubmitBacklogTest {
     try (BatchingEngine engine =
         new BatchingEngine(
             embedder,
-            BatchingOptions.builder()
-                .modelName("backlog")
-                .maxBatchWindows(1)
-                .maxDelay(Duration.ZERO)
-                .queueCapacityWindows(2)
+            EngineChecks.queueOfTwo("backlog")
                 .submitTimeout(Duration.ofMinutes(10)) // a blocking submit would fail the test
                 .build())) {
       SubmitBacklog<Integer> backlog =
@@ -73,8 +68,7 @@ class SubmitBacklogTest {
       assertEquals(0, backlog.size());
       assertEquals(List.of(3, 4, 5, 6, 7), loaded, "deferred windows are loaded oldest first");
       for (int i = 0; i < 8; i++) {
-        assertArrayEquals(
-            ScriptedEmbedder.vectorOf(store.get(i)), accepted.get(i).get(WAIT_S, TimeUnit.SECONDS));
+        assertEmbedded(store.get(i), accepted.get(i));
       }
       // The embedder saw them in the order they were offered.
       List<List<float[]>> batches = embedder.batches();
@@ -89,14 +83,7 @@ class SubmitBacklogTest {
     ScriptedEmbedder embedder = new ScriptedEmbedder().closeGate();
     Map<Integer, CompletableFuture<float[]>> accepted = new HashMap<>();
     try (BatchingEngine engine =
-        new BatchingEngine(
-            embedder,
-            BatchingOptions.builder()
-                .modelName("backlog")
-                .maxBatchWindows(1)
-                .maxDelay(Duration.ZERO)
-                .queueCapacityWindows(2)
-                .build())) {
+        new BatchingEngine(embedder, EngineChecks.queueOfTwo("backlog").build())) {
       SubmitBacklog<Integer> mine =
           new SubmitBacklog<>(engine, "A", k -> window(400, k), accepted::put);
       mine.submit(0, "w0", window(400, 0));

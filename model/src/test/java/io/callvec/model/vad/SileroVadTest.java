@@ -10,9 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,19 +27,7 @@ class SileroVadTest {
   private static final double MIN_AGREEMENT = 0.95;
   private static final int CHUNK_MS = 20;
 
-  private static SileroVad vad;
-
-  @BeforeAll
-  static void load() {
-    vad = TestAudio.vad();
-  }
-
-  @AfterAll
-  static void close() {
-    if (vad != null) {
-      vad.close();
-    }
-  }
+  @RegisterExtension static final SharedVad VAD = new SharedVad();
 
   /** Labels of every frame of {@code x}, fed in 20 ms chunks as the stream would. */
   private static boolean[] labels(float[] x, int rate, VadOptions o, float[][] probsOut)
@@ -53,7 +40,7 @@ class SileroVadTest {
     int decided = 0;
     int seen = 0;
     for (int i = 0; i + chunk <= x.length; i += chunk) {
-      for (float p : vad.process(s, x, i, chunk)) {
+      for (float p : VAD.get().process(s, x, i, chunk)) {
         probs[seen++] = p;
         decided = apply(out, decided, h.accept(p));
       }
@@ -170,7 +157,7 @@ class SileroVadTest {
     SpeechLayout layout = asteriskLayout(true, -45, 1);
     float[] x = TestAudio.muLaw(layout.samples());
     int frames = Math.min(400, x.length / 256);
-    float[] whole = vad.process(VadState.initial(8_000), x, 0, frames * 256);
+    float[] whole = VAD.get().process(VadState.initial(8_000), x, 0, frames * 256);
     assertEquals(frames, whole.length);
 
     // 20 ms chunks (160 samples, not a multiple of 256) through a serialised state every chunk
@@ -178,7 +165,7 @@ class SileroVadTest {
     List<Float> chunked = new ArrayList<>();
     for (int i = 0; i + 160 <= frames * 256; i += 160) {
       VadState s = VadState.fromBytes(state);
-      for (float p : vad.process(s, x, i, 160)) {
+      for (float p : VAD.get().process(s, x, i, 160)) {
         chunked.add(p);
       }
       state = s.toBytes();
@@ -195,7 +182,7 @@ class SileroVadTest {
         VadState.initial(8_000));
     float[][] alone = new float[3][];
     for (int b = 0; b < 3; b++) {
-      alone[b] = vad.process(VadState.initial(8_000), x, 37 * 256 * b, 100 * 256);
+      alone[b] = VAD.get().process(VadState.initial(8_000), x, 37 * 256 * b, 100 * 256);
     }
     for (int f = 0; f < 100; f++) {
       List<float[]> batch = new ArrayList<>();
@@ -203,13 +190,13 @@ class SileroVadTest {
         int from = (37 * b + f) * 256;
         batch.add(java.util.Arrays.copyOfRange(x, from, from + 256));
       }
-      float[] p = vad.step(states, batch);
+      float[] p = VAD.get().step(states, batch);
       for (int b = 0; b < 3; b++) {
         assertEquals(alone[b][f], p[b], 1e-5, "stream " + b + " frame " + f);
       }
     }
     assertThrows(IllegalArgumentException.class,
-        () -> vad.step(List.of(VadState.initial(16_000)), List.of(new float[256])));
+        () -> VAD.get().step(List.of(VadState.initial(16_000)), List.of(new float[256])));
     assertThrows(IllegalArgumentException.class, () -> VadState.initial(44_100));
   }
 

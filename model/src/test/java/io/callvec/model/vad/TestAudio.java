@@ -16,25 +16,26 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Real recordings from Debian packages (installed by .ci/run), G.711 μ-law coding and the Silero
  * model for the VAD tests. A missing package or model fails under CI ({@code CI} set) and skips
- * elsewhere, naming the install command.
+ * elsewhere, naming the install command. Public for the topology's speech-gate tests (model's
+ * test-jar).
  */
-final class TestAudio {
+public final class TestAudio {
   /** asterisk-core-sounds-en-wav: human-recorded prompts, 8 kHz PCM16 (CC-BY-SA-3.0). */
-  static final List<Path> ASTERISK_DIRS = List.of(
+  public static final List<Path> ASTERISK_DIRS = List.of(
       Path.of("/usr/share/asterisk/sounds/en_US_f_Allison"), Path.of("/usr/share/asterisk/sounds/en"));
   /** pocketsphinx-testdata: read speech at 16 kHz (LibriVox, CMU). */
   static final Path POCKETSPHINX = Path.of("/usr/share/pocketsphinx/test/data");
 
   private TestAudio() {}
 
-  static void missing(String what) {
+  public static void missing(String what) {
     if (System.getenv("CI") != null) {
       fail(what);
     }
     Assumptions.abort(what);
   }
 
-  static SileroVad vad() {
+  public static SileroVad vad() {
     try {
       return SileroVad.load();
     } catch (ModelLoadException e) {
@@ -44,7 +45,7 @@ final class TestAudio {
   }
 
   /** Sorted *.wav files of the first existing directory, or a failure/skip. */
-  static List<Path> asteriskPrompts() throws IOException {
+  public static List<Path> asteriskPrompts() throws IOException {
     for (Path dir : ASTERISK_DIRS) {
       if (Files.isDirectory(dir)) {
         try (Stream<Path> s = Files.list(dir)) {
