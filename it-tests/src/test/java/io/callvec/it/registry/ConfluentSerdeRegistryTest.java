@@ -37,7 +37,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.DecoderFactory;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,20 +50,13 @@ class ConfluentSerdeRegistryTest {
   /** The level schemas/README.md promises: every reader reads every writer, in both upgrade orders. */
   static final String PROMISED_LEVEL = "FULL_TRANSITIVE";
 
-  static LocalSchemaRegistry registry;
+  @AutoClose static LocalSchemaRegistry registry;
   static RegistryClient client;
 
   @BeforeAll
   static void startRegistry() {
     registry = LocalSchemaRegistry.start();
     client = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 5_000));
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    if (registry != null) {
-      registry.close();
-    }
   }
 
   @Test

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -25,18 +25,11 @@ import org.junit.jupiter.api.Test;
  * once the registry answers again: nothing is lost.
  */
 class RegistryOutageTest {
-  static LocalSchemaRegistry registry;
+  @AutoClose static LocalSchemaRegistry registry;
 
   @BeforeAll
   static void start() {
     registry = LocalSchemaRegistry.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (registry != null) {
-      registry.close();
-    }
   }
 
   @Test
