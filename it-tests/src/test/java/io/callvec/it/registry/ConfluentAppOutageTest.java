@@ -12,8 +12,6 @@ import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.CallFixtures;
-import io.callvec.it.support.InJvmAppSettings;
-import io.callvec.it.support.WorkDirs;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
@@ -29,7 +27,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -51,9 +48,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The app and a registry that is down: at start (a clear start-up error), and mid-stream (the
@@ -62,27 +60,17 @@ import org.junit.jupiter.api.Test;
  */
 @RealKafka
 class ConfluentAppOutageTest {
-  static LocalSchemaRegistry registry;
-  static Path stateRoot;
+  @AutoClose static LocalSchemaRegistry registry;
+  /** State folders of the app instances, one per test. */
+  @TempDir static Path stateRoot;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start() {
     registry = LocalSchemaRegistry.start();
-    stateRoot = Files.createTempDirectory("callvec-it-outage-");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (registry != null) {
-      registry.close();
-    }
-    WorkDirs.deleteTree(stateRoot);
   }
 
   private static CallvecConfig config(KafkaBroker broker, String prefix, String registryUrl) {
-    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
-    m.put("callvec.serde", "confluent");
-    m.put("schema.registry.url", registryUrl);
+    Map<String, String> m = RegistryFixtures.confluentApp(broker, prefix, stateRoot, registryUrl);
     m.put("callvec.registry.retry.max.ms", "2000");
     m.put("callvec.registry.retry.backoff.ms", "50");
     return CallvecConfig.builder().overrides(m).build();

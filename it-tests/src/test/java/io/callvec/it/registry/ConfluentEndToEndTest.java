@@ -13,7 +13,6 @@ import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.InJvmAppSettings;
-import io.callvec.it.support.WorkDirs;
 import io.callvec.model.Similarity;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
@@ -28,7 +27,6 @@ import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,9 +49,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The app end to end on a real broker and a real Schema Registry: the same shuffled, partly
@@ -64,29 +63,19 @@ import org.junit.jupiter.api.Test;
  */
 @RealKafka
 class ConfluentEndToEndTest {
-  static LocalSchemaRegistry registry;
-  static Path stateRoot;
+  @AutoClose static LocalSchemaRegistry registry;
+  /** State folders of the app instances, one per test. */
+  @TempDir static Path stateRoot;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start() {
     registry = LocalSchemaRegistry.start();
-    stateRoot = Files.createTempDirectory("callvec-it-confluent-");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (registry != null) {
-      registry.close();
-    }
-    WorkDirs.deleteTree(stateRoot);
   }
 
   private static CallvecConfig config(KafkaBroker broker, String prefix, boolean confluent) {
-    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
-    if (confluent) {
-      m.put("callvec.serde", "confluent");
-      m.put("schema.registry.url", registry.url());
-    }
+    Map<String, String> m = confluent
+        ? RegistryFixtures.confluentApp(broker, prefix, stateRoot, registry.url())
+        : InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
     CallvecConfig cfg = CallvecConfig.builder().overrides(m).build();
     broker.createTopics(2, cfg.raw("callvec.input.topic"), cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"),
         cfg.raw("callvec.dlq.topic"));

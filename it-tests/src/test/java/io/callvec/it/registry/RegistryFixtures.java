@@ -1,5 +1,7 @@
 package io.callvec.it.registry;
 
+import io.callvec.it.KafkaBroker;
+import io.callvec.it.support.InJvmAppSettings;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.Channel;
@@ -45,6 +47,17 @@ final class RegistryFixtures {
     c.put("callvec.registry.retry.backoff.max.ms", "500");
     c.put("callvec.registry.request.timeout.ms", "2000");
     return c;
+  }
+
+  /**
+   * Settings of an in-JVM app instance for {@code prefix} (state under {@code stateRoot/prefix}) on
+   * the Confluent serde with the registry at {@code registryUrl}; a mutable map, to add to.
+   */
+  static Map<String, String> confluentApp(KafkaBroker broker, String prefix, Path stateRoot, String registryUrl) {
+    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
+    m.put("callvec.serde", "confluent");
+    m.put("schema.registry.url", registryUrl);
+    return m;
   }
 
   static AudioChunk chunk(long seed) {
