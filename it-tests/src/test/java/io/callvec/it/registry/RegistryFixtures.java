@@ -5,9 +5,6 @@ import io.callvec.it.support.InJvmAppSettings;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.Channel;
-import io.callvec.schemas.ModelProvenance;
-import io.callvec.schemas.SegmentEmbedding;
-import io.callvec.schemas.Vectors;
 import io.callvec.schemas.registry.ConfluentFraming;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -74,36 +71,6 @@ final class RegistryFixtures {
         .setPayload(ByteBuffer.wrap(payload))
         .setEndOfStream(false)
         .setMetadata(Map.of("from", "+15550100"))
-        .build();
-  }
-
-  static float[] vector(long seed, int dimension) {
-    Random r = new Random(seed);
-    float[] v = new float[dimension];
-    for (int i = 0; i < dimension; i++) {
-      v[i] = (float) r.nextGaussian();
-    }
-    return v;
-  }
-
-  static SegmentEmbedding segment(long seed, int dimension) {
-    return SegmentEmbedding.newBuilder()
-        .setCallId("call-" + seed)
-        .setChannel(new Channel(0, "agent"))
-        .setSegmentIndex(3)
-        .setStartSample16k(3 * 80_000L)
-        .setEndSample16k(4 * 80_000L)
-        .setStartMs(15_000)
-        .setEndMs(20_000)
-        .setPaddedSamples16k(0)
-        .setSpeechSamples16k(61_234L)
-        .setDimension(dimension)
-        .setVector(Vectors.toBytes(vector(seed, dimension)))
-        .setPooling("mean")
-        .setProvenance(new ModelProvenance("test-model", "rev-test", "ab".repeat(32)))
-        .setFirstChunkTimestampMs(1_764_000_000_000L)
-        .setLastChunkTimestampMs(1_764_000_005_000L)
-        .setEmbeddedAtMs(1_764_000_005_420L)
         .build();
   }
 
