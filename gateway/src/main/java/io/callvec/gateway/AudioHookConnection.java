@@ -72,11 +72,6 @@ public final class AudioHookConnection extends MediaConnection {
   }
 
   @Override
-  protected String callId() {
-    return conversationId == null ? "-" : conversationId;
-  }
-
-  @Override
   protected void text(String message) {
     JsonNode m = readObject(message, "type", "message without a \"type\" string");
     if (m == null) {
@@ -161,6 +156,7 @@ public final class AudioHookConnection extends MediaConnection {
     }
     sessionId = id;
     conversationId = conv;
+    callIdKnown(conv);
     AudioEncoding encoding = "PCMU".equals(accepted.path("format").asText()) ? AudioEncoding.MULAW : AudioEncoding.PCM_S16LE;
     bytesPerSample = encoding == AudioEncoding.MULAW ? 1 : 2;
 

@@ -35,6 +35,8 @@ public abstract class MediaConnection implements Session.Listener, Outbox.Listen
   private final AtomicBoolean suspended = new AtomicBoolean();
   private final AtomicBoolean closedOnce = new AtomicBoolean();
   protected volatile Session session;
+  /** Null until the protocol's start message names the call. */
+  private volatile String callId;
   /** Set when this side decided to close: no more demand, no more records. */
   protected volatile boolean closing;
 
@@ -56,7 +58,15 @@ public abstract class MediaConnection implements Session.Listener, Outbox.Listen
   protected abstract void socketClosed(int statusCode, String reason);
 
   /** Call id for log lines, or "-" before it is known. */
-  protected abstract String callId();
+  protected final String callId() {
+    String id = callId;
+    return id == null ? "-" : id;
+  }
+
+  /** The protocol's start message named the call. */
+  protected final void callIdKnown(String id) {
+    callId = id;
+  }
 
   @Override
   public final void onWebSocketOpen(Session s) {

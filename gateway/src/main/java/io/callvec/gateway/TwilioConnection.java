@@ -48,7 +48,6 @@ public final class TwilioConnection extends MediaConnection {
 
   private final int chunkMs;
   private final Map<String, ChunkStream> tracks = new LinkedHashMap<>();
-  private volatile String callSid;
   private boolean started;
   private boolean stopped;
 
@@ -56,11 +55,6 @@ public final class TwilioConnection extends MediaConnection {
       Runnable onClosed) {
     super(GatewayMetrics.Protocol.TWILIO, producer, topic, maxBufferedChunks, metrics, onClosed);
     this.chunkMs = chunkMs;
-  }
-
-  @Override
-  protected String callId() {
-    return callSid == null ? "-" : callSid;
   }
 
   @Override
@@ -130,7 +124,7 @@ public final class TwilioConnection extends MediaConnection {
       }
       tracks.put(name, new ChunkStream(sid, ch, AudioEncoding.MULAW, SAMPLE_RATE_HZ, chunkMs, 0, 0, Map.copyOf(meta)));
     }
-    callSid = sid;
+    callIdKnown(sid);
     started = true;
     log.info("twilio call {}: stream {} started, tracks {}", sid, meta.get("streamSid"), names);
   }
