@@ -17,6 +17,7 @@ import io.callvec.model.Similarity;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
+import io.callvec.schemas.Fixtures;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
 import io.callvec.schemas.registry.ConfluentAvroSerde;
@@ -163,7 +164,7 @@ class ConfluentEndToEndTest {
     ConfluentAvroSerde<AudioChunk> chunkSerde = ConfluentAvroSerde.of(AudioChunk.class, client);
     ConfluentAvroSerde<SegmentEmbedding> segSerde = ConfluentAvroSerde.of(SegmentEmbedding.class, client);
     ConfluentAvroSerde<CallEmbedding> callSerde = ConfluentAvroSerde.of(CallEmbedding.class, client);
-    byte[] singleObject = CallvecSerdes.audioChunk().encode(RegistryFixtures.chunk(5));
+    byte[] singleObject = CallvecSerdes.audioChunk().encode(Fixtures.audioChunk(5, true));
     byte[] unknownId = ConfluentFraming.frame(987_654, new byte[] {2, 0}, 2);
     String segTopic = cfg.raw("callvec.segments.topic");
     String callTopic = cfg.raw("callvec.calls.topic");

@@ -63,7 +63,7 @@ class ConfluentSerdeRegistryTest {
   @Test
   void roundTripRegistersUnderTopicNameSubjectAndFramesWithItsId() {
     ConfluentAvroSerde<AudioChunk> serde = ConfluentAvroSerde.of(AudioChunk.class, client);
-    AudioChunk chunk = RegistryFixtures.chunk(1);
+    AudioChunk chunk = Fixtures.audioChunk(1, true);
     byte[] bytes = serde.serializer().serialize("rt.chunks", chunk);
     assertEquals(0, bytes[0], "magic byte");
     int id = ConfluentFraming.schemaId(bytes, "test");
@@ -164,7 +164,7 @@ class ConfluentSerdeRegistryTest {
   @Test
   void unknownIdAndWrongMagicAreTypedBadData() {
     ConfluentAvroSerde<AudioChunk> serde = ConfluentAvroSerde.of(AudioChunk.class, client);
-    byte[] good = serde.serializer().serialize("bad.chunks", RegistryFixtures.chunk(2));
+    byte[] good = serde.serializer().serialize("bad.chunks", Fixtures.audioChunk(2, true));
     byte[] unknown = good.clone();
     unknown[1] = 0x00;
     unknown[2] = 0x7F;
@@ -173,7 +173,7 @@ class ConfluentSerdeRegistryTest {
     UnknownSchemaIdException u = assertThrows(UnknownSchemaIdException.class, () -> serde.deserializer().deserialize("bad.chunks", unknown));
     assertEquals(0x7F1234, u.schemaId());
 
-    byte[] singleObject = CallvecSerdes.audioChunk().encode(RegistryFixtures.chunk(3));
+    byte[] singleObject = CallvecSerdes.audioChunk().encode(Fixtures.audioChunk(3, true));
     WrongMagicByteException w = assertThrows(WrongMagicByteException.class, () -> serde.deserializer().deserialize("bad.chunks", singleObject));
     assertTrue(w.getMessage().contains("found C3") && w.getMessage().contains("single-object"), w.getMessage());
     assertThrows(WrongMagicByteException.class, () -> serde.deserializer().deserialize("bad.chunks", new byte[] {0, 0, 1}));

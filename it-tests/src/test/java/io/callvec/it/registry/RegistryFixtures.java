@@ -2,26 +2,21 @@ package io.callvec.it.registry;
 
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.support.InJvmAppSettings;
-import io.callvec.schemas.AudioChunk;
-import io.callvec.schemas.AudioEncoding;
-import io.callvec.schemas.Channel;
 import io.callvec.schemas.registry.ConfluentFraming;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Random;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 
-/** Records, test schemas and client settings for the registry tests. */
+/** Test schemas, client settings, app settings and framed records for the registry tests (the records themselves: schemas' test Fixtures). */
 final class RegistryFixtures {
   private RegistryFixtures() {}
 
@@ -55,23 +50,6 @@ final class RegistryFixtures {
     m.put("callvec.serde", "confluent");
     m.put("schema.registry.url", registryUrl);
     return m;
-  }
-
-  static AudioChunk chunk(long seed) {
-    Random r = new Random(seed);
-    byte[] payload = new byte[160];
-    r.nextBytes(payload);
-    return AudioChunk.newBuilder()
-        .setCallId("CA" + Long.toHexString(r.nextLong()))
-        .setChannel(new Channel(1, "customer"))
-        .setSequenceNumber(1 + r.nextInt(10_000))
-        .setMediaTimestampMs(20L * r.nextInt(10_000))
-        .setEncoding(AudioEncoding.MULAW)
-        .setSampleRateHz(8000)
-        .setPayload(ByteBuffer.wrap(payload))
-        .setEndOfStream(false)
-        .setMetadata(Map.of("from", "+15550100"))
-        .build();
   }
 
   /** A generic record written with {@code writer} and framed with {@code id}: what another producer sends. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.Fixtures;
 import io.callvec.schemas.registry.ConfluentAvroSerde;
 import io.callvec.schemas.registry.RegistryClient;
 import java.nio.ByteBuffer;
@@ -36,7 +37,7 @@ class RegistryOutageTest {
   void cachedIdsSurviveAnOutageAndANewIdIsReadAfterTheRegistryReturns() throws Exception {
     RegistryClient client = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 120_000));
     ConfluentAvroSerde<AudioChunk> serde = ConfluentAvroSerde.of(AudioChunk.class, client);
-    AudioChunk first = RegistryFixtures.chunk(1);
+    AudioChunk first = Fixtures.audioChunk(1, true);
     byte[] b1 = serde.serializer().serialize("outage.chunks", first);
     assertEquals(first, serde.deserializer().deserialize("outage.chunks", b1));
 
@@ -47,7 +48,7 @@ class RegistryOutageTest {
     registry.stop();
     assertFalse(registry.answers());
     // Mid-stream with the registry down: the cached writer id and reader still work.
-    AudioChunk second = RegistryFixtures.chunk(2);
+    AudioChunk second = Fixtures.audioChunk(2, true);
     byte[] b2 = serde.serializer().serialize("outage.chunks", second);
     assertEquals(second, serde.deserializer().deserialize("outage.chunks", b2));
 
