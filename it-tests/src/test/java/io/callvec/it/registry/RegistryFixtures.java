@@ -1,7 +1,5 @@
 package io.callvec.it.registry;
 
-import io.callvec.it.KafkaBroker;
-import io.callvec.it.support.InJvmAppSettings;
 import io.callvec.schemas.registry.ConfluentFraming;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +14,7 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 
-/** Test schemas, client settings, app settings and framed records for the registry tests (the records themselves: schemas' test Fixtures). */
+/** Test schemas, client settings and framed records for the registry tests (the records themselves: schemas' test Fixtures). */
 final class RegistryFixtures {
   private RegistryFixtures() {}
 
@@ -39,17 +37,6 @@ final class RegistryFixtures {
     c.put("callvec.registry.retry.backoff.max.ms", "500");
     c.put("callvec.registry.request.timeout.ms", "2000");
     return c;
-  }
-
-  /**
-   * Settings of an in-JVM app instance for {@code prefix} (state under {@code stateRoot/prefix}) on
-   * the Confluent serde with the registry at {@code registryUrl}; a mutable map, to add to.
-   */
-  static Map<String, String> confluentApp(KafkaBroker broker, String prefix, Path stateRoot, String registryUrl) {
-    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
-    m.put("callvec.serde", "confluent");
-    m.put("schema.registry.url", registryUrl);
-    return m;
   }
 
   /** A generic record written with {@code writer} and framed with {@code id}: what another producer sends. */
