@@ -5,23 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.AppFleet;
-import io.callvec.it.support.AppTopics;
-import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
 import io.callvec.it.support.CommittedOutput;
 import io.callvec.it.support.ExactlyOnceCheck;
+import io.callvec.it.support.FleetScenario;
 import io.callvec.it.support.Knobs;
-import io.callvec.it.support.ScenarioSettings;
 import io.callvec.it.support.WorkDirs;
-import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.Chunker;
-import io.callvec.topology.chunks.Recording;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,21 +76,15 @@ class InstanceCrashTest {
 
   private ExactlyOnceCheck.Verdict trial(KafkaBroker broker, Path dir, int trial, Load load) throws Exception {
     Files.createDirectories(dir);
-    String prefix = ScenarioSettings.uniquePrefix("crash");
-    AppTopics topics = AppTopics.of(prefix);
-    broker.createTopics(ScenarioSettings.topics(topics, 6, (short) 1));
-    Map<String, String> app = ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics);
-    TopologySettings settings = ScenarioSettings.topology(app);
-    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, load.calls(), load.callMs(), 400);
-    Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
+    FleetScenario sc = FleetScenario.create(broker, "crash", 6, load.calls(), load.callMs());
     Chunker.Options play = Chunker.Options.realTime().withSpeed(load.speed()).withShuffle(5, 0.02, trial);
 
-    try (AppFleet fleet = new AppFleet(dir, 256, slot -> app)) {
+    try (AppFleet fleet = new AppFleet(dir, 256, slot -> sc.app())) {
       for (int i = 0; i < load.instances(); i++) {
         fleet.start(i, true);
       }
       fleet.awaitAllReady(Duration.ofSeconds(90));
-      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
+      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), sc.topics().input(), sc.streams(), play)) {
         for (int k = 0; k < load.killAt().size(); k++) {
           feeder.awaitFraction(load.killAt().get(k), Duration.ofSeconds(120));
           fleet.assertRunningAlive();
@@ -124,9 +113,9 @@ class InstanceCrashTest {
         }
         feeder.awaitDone(Duration.ofSeconds(180));
       }
-      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(150), Duration.ofSeconds(3),
-          fleet::assertRunningAlive);
-      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
+      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), sc.topics(), sc.streams().size(), Duration.ofSeconds(150),
+          Duration.ofSeconds(3), fleet::assertRunningAlive);
+      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, sc.streams(), play, sc.expected(), sc.settings());
       log.info("trial {}: {}; windows resubmitted after restarts by the running instances: {}", trial, v.summary(),
           fleet.metricSum("callvec_windows_resubmitted_total"));
       return v;
