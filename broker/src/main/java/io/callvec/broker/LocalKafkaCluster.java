@@ -5,6 +5,7 @@ import io.callvec.broker.internal.ChildProcessNode;
 import io.callvec.broker.internal.FreePorts;
 import io.callvec.broker.internal.InProcessNode;
 import io.callvec.broker.internal.KraftStorage;
+import io.callvec.broker.internal.Pause;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -617,7 +618,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
         if (System.nanoTime() > deadline) {
           break; // the admin loop below reports the failure with diagnostics
         }
-        sleepMs(50);
+        Pause.ms(50, "the local Kafka");
       }
     }
     Set<Integer> seen = Set.of();
@@ -663,15 +664,6 @@ public final class LocalKafkaCluster implements AutoCloseable {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static void sleepMs(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LocalKafkaException("interrupted while waiting for the local Kafka", e);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.callvec.broker;
 
+import io.callvec.broker.internal.Pause;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -204,7 +205,7 @@ public final class LocalSchemaRegistry implements AutoCloseable {
             (System.nanoTime() - t0) / 1_000_000, process.pid(), logFile);
         return;
       }
-      sleep(200);
+      Pause.ms(200, "Apicurio Registry");
     }
     throw new LocalKafkaException("Apicurio Registry did not answer on port " + port + " within " + READY_TIMEOUT.toSeconds()
         + " s; log " + logFile + ":\n" + logTail());
@@ -336,15 +337,6 @@ public final class LocalSchemaRegistry implements AutoCloseable {
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LocalKafkaException("interrupted while waiting for Apicurio Registry", e);
     }
   }
 

@@ -73,14 +73,7 @@ final class Json {
 
   private Map<String, Object> obj() {
     Map<String, Object> m = new LinkedHashMap<>();
-    pos++;
-    ws();
-    if (peek() == '}') {
-      pos++;
-      return m;
-    }
-    while (true) {
-      ws();
+    elements('}', () -> {
       String k = str();
       ws();
       expect(':');
@@ -89,35 +82,37 @@ final class Json {
         throw error("duplicate key " + k);
       }
       m.put(k, value());
-      ws();
-      char c = next();
-      if (c == '}') {
-        return m;
-      }
-      if (c != ',') {
-        throw error("expected , or }");
-      }
-    }
+    });
+    return m;
   }
 
   private List<Object> arr() {
     List<Object> l = new ArrayList<>();
+    elements(']', () -> l.add(value()));
+    return l;
+  }
+
+  /**
+   * At an opening bracket: reads the {@code element}s, separated by ',' and white space, up to
+   * {@code close}; none at all is fine.
+   */
+  private void elements(char close, Runnable element) {
     pos++;
     ws();
-    if (peek() == ']') {
+    if (peek() == close) {
       pos++;
-      return l;
+      return;
     }
     while (true) {
       ws();
-      l.add(value());
+      element.run();
       ws();
       char c = next();
-      if (c == ']') {
-        return l;
+      if (c == close) {
+        return;
       }
       if (c != ',') {
-        throw error("expected , or ]");
+        throw error("expected , or " + close);
       }
     }
   }

@@ -26,8 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -138,21 +136,5 @@ final class ExportedMetrics {
         .filter(e -> e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics"))
         .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
         .sum();
-  }
-
-  /** Metric family names of a Prometheus text exposition (the names of the samples). */
-  static Set<String> sampleNames(String exposition) {
-    Set<String> names = new TreeSet<>();
-    for (String line : exposition.split("\n")) {
-      if (line.isBlank() || line.startsWith("#")) {
-        continue;
-      }
-      int end = 0;
-      while (end < line.length() && line.charAt(end) != '{' && line.charAt(end) != ' ') {
-        end++;
-      }
-      names.add(line.substring(0, end));
-    }
-    return names;
   }
 }

@@ -1,8 +1,6 @@
 package io.callvec.gateway;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.callvec.schemas.AudioChunk;
@@ -49,7 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AudioHookConnection extends MediaConnection {
   private static final Logger log = LoggerFactory.getLogger(AudioHookConnection.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE_RATE_HZ = 8000;
 
   private enum State { AWAITING_OPEN, ACTIVE, PAUSED, CLOSING }
@@ -75,21 +72,9 @@ public final class AudioHookConnection extends MediaConnection {
   }
 
   @Override
-  protected String callId() {
-    return conversationId == null ? "-" : conversationId;
-  }
-
-  @Override
   protected void text(String message) {
-    JsonNode m;
-    try {
-      m = JSON.readTree(message);
-    } catch (JsonProcessingException e) {
-      protocolError(StatusCode.BAD_PAYLOAD, "malformed_json", "malformed JSON: " + e.getOriginalMessage());
-      return;
-    }
-    if (m == null || !m.isObject() || !m.path("type").isTextual()) {
-      protocolError(StatusCode.POLICY_VIOLATION, "no_type", "message without a \"type\" string");
+    JsonNode m = readObject(message, "type", "message without a \"type\" string");
+    if (m == null) {
       return;
     }
     if (!"2".equals(m.path("version").asText())) {
@@ -171,6 +156,7 @@ public final class AudioHookConnection extends MediaConnection {
     }
     sessionId = id;
     conversationId = conv;
+    callIdKnown(conv);
     AudioEncoding encoding = "PCMU".equals(accepted.path("format").asText()) ? AudioEncoding.MULAW : AudioEncoding.PCM_S16LE;
     bytesPerSample = encoding == AudioEncoding.MULAW ? 1 : 2;
 
@@ -345,7 +331,8 @@ public final class AudioHookConnection extends MediaConnection {
   }
 
   /** disconnect(reason=error) then close. */
-  private void protocolError(int statusCode, String metricReason, String info) {
+  @Override
+  protected void protocolError(int statusCode, String metricReason, String info) {
     ObjectNode p = JSON.createObjectNode();
     p.put("reason", "error");
     p.put("info", info.length() > 120 ? info.substring(0, 120) : info);

@@ -1,5 +1,8 @@
 package io.callvec.gateway;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.callvec.schemas.AudioChunk;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -22,6 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public abstract class MediaConnection implements Session.Listener, Outbox.Listener {
   private static final Logger log = LoggerFactory.getLogger(MediaConnection.class);
+  /** Reads and writes the protocols' JSON text messages. */
+  protected static final ObjectMapper JSON = new ObjectMapper();
 
   protected final String protocol;
   protected final GatewayMetrics metrics;
@@ -30,6 +35,8 @@ public abstract class MediaConnection implements Session.Listener, Outbox.Listen
   private final AtomicBoolean suspended = new AtomicBoolean();
   private final AtomicBoolean closedOnce = new AtomicBoolean();
   protected volatile Session session;
+  /** Null until the protocol's start message names the call. */
+  private volatile String callId;
   /** Set when this side decided to close: no more demand, no more records. */
   protected volatile boolean closing;
 
@@ -51,7 +58,15 @@ public abstract class MediaConnection implements Session.Listener, Outbox.Listen
   protected abstract void socketClosed(int statusCode, String reason);
 
   /** Call id for log lines, or "-" before it is known. */
-  protected abstract String callId();
+  protected final String callId() {
+    String id = callId;
+    return id == null ? "-" : id;
+  }
+
+  /** The protocol's start message named the call. */
+  protected final void callIdKnown(String id) {
+    callId = id;
+  }
 
   @Override
   public final void onWebSocketOpen(Session s) {
@@ -63,30 +78,30 @@ public abstract class MediaConnection implements Session.Listener, Outbox.Listen
 
   @Override
   public final void onWebSocketText(String message) {
-    try {
-      if (!closing) {
-        text(message);
-      }
-    } catch (RuntimeException e) {
-      log.error("{} call {}: failed on a message", protocol, callId(), e);
-      fail(StatusCode.SERVER_ERROR, "internal_error", "internal error");
-    }
+    handle(() -> text(message));
     next();
   }
 
   @Override
   public final void onWebSocketBinary(ByteBuffer message, Callback callback) {
     try {
-      if (!closing) {
-        binary(message);
-      }
-    } catch (RuntimeException e) {
-      log.error("{} call {}: failed on a message", protocol, callId(), e);
-      fail(StatusCode.SERVER_ERROR, "internal_error", "internal error");
+      handle(() -> binary(message));
     } finally {
       callback.succeed();
     }
     next();
+  }
+
+  /** Runs a message handler unless this side is closing; a RuntimeException from it closes the connection with 1011. */
+  private void handle(Runnable handler) {
+    try {
+      if (!closing) {
+        handler.run();
+      }
+    } catch (RuntimeException e) {
+      log.error("{} call {}: failed on a message", protocol, callId(), e);
+      fail(StatusCode.SERVER_ERROR, "internal_error", "internal error");
+    }
   }
 
   @Override
@@ -159,6 +174,37 @@ public abstract class MediaConnection implements Session.Listener, Outbox.Listen
       }
     }
     return true;
+  }
+
+  /**
+   * Parses a text message that must be a JSON object with a string field {@code kindField} (the
+   * message's type). Malformed JSON is a {@link #protocolError} 1007 "malformed_json"; a message that
+   * is not an object or lacks the string field is a protocolError 1008 "no_&lt;kindField&gt;" with
+   * {@code missingInfo} as the reason.
+   *
+   * @return the object, or null after the protocol error
+   */
+  protected final JsonNode readObject(String message, String kindField, String missingInfo) {
+    JsonNode m;
+    try {
+      m = JSON.readTree(message);
+    } catch (JsonProcessingException e) {
+      protocolError(StatusCode.BAD_PAYLOAD, "malformed_json", "malformed JSON: " + e.getOriginalMessage());
+      return null;
+    }
+    if (m == null || !m.isObject() || !m.path(kindField).isTextual()) {
+      protocolError(StatusCode.POLICY_VIOLATION, "no_" + kindField, missingInfo);
+      return null;
+    }
+    return m;
+  }
+
+  /**
+   * Closes for a protocol violation: by default {@link #fail}; a protocol that tells the client why
+   * first (AudioHook's disconnect message) overrides it.
+   */
+  protected void protocolError(int statusCode, String metricReason, String info) {
+    fail(statusCode, metricReason, info);
   }
 
   /**

@@ -1,8 +1,6 @@
 package io.callvec.gateway;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.Channel;
@@ -46,12 +44,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class TwilioConnection extends MediaConnection {
   private static final Logger log = LoggerFactory.getLogger(TwilioConnection.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE_RATE_HZ = 8000;
 
   private final int chunkMs;
   private final Map<String, ChunkStream> tracks = new LinkedHashMap<>();
-  private volatile String callSid;
   private boolean started;
   private boolean stopped;
 
@@ -62,26 +58,14 @@ public final class TwilioConnection extends MediaConnection {
   }
 
   @Override
-  protected String callId() {
-    return callSid == null ? "-" : callSid;
-  }
-
-  @Override
   protected void binary(ByteBuffer message) {
     fail(StatusCode.BAD_DATA, "binary_message", "Twilio Media Streams sends text frames only, got " + message.remaining() + " binary bytes");
   }
 
   @Override
   protected void text(String message) {
-    JsonNode m;
-    try {
-      m = JSON.readTree(message);
-    } catch (JsonProcessingException e) {
-      fail(StatusCode.BAD_PAYLOAD, "malformed_json", "malformed JSON: " + e.getOriginalMessage());
-      return;
-    }
-    if (m == null || !m.isObject() || !m.path("event").isTextual()) {
-      fail(StatusCode.POLICY_VIOLATION, "no_event", "message without an \"event\" string");
+    JsonNode m = readObject(message, "event", "message without an \"event\" string");
+    if (m == null) {
       return;
     }
     String event = m.get("event").asText();
@@ -140,7 +124,7 @@ public final class TwilioConnection extends MediaConnection {
       }
       tracks.put(name, new ChunkStream(sid, ch, AudioEncoding.MULAW, SAMPLE_RATE_HZ, chunkMs, 0, 0, Map.copyOf(meta)));
     }
-    callSid = sid;
+    callIdKnown(sid);
     started = true;
     log.info("twilio call {}: stream {} started, tracks {}", sid, meta.get("streamSid"), names);
   }

@@ -114,27 +114,12 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, ParameterR
     return new StartedBroker(KafkaBroker.Kind.TESTCONTAINERS, container.getBootstrapServers(), container::stop);
   }
 
-  /** A started broker; closed by JUnit with the store that holds it. */
-  static final class StartedBroker implements KafkaBroker, AutoCloseable {
-    private final Kind kind;
-    private final String bootstrapServers;
-    private final Runnable stopper;
-
-    StartedBroker(Kind kind, String bootstrapServers, Runnable stopper) {
-      this.kind = kind;
-      this.bootstrapServers = bootstrapServers;
-      this.stopper = stopper;
-    }
-
-    @Override
-    public String bootstrapServers() {
-      return bootstrapServers;
-    }
-
-    @Override
-    public Kind kind() {
-      return kind;
-    }
+  /**
+   * A started broker; closed by JUnit with the store that holds it.
+   *
+   * @param stopper stops the broker (the cluster's close, the container's stop)
+   */
+  record StartedBroker(KafkaBroker.Kind kind, String bootstrapServers, Runnable stopper) implements KafkaBroker, AutoCloseable {
 
     @Override
     public void createTopics(int partitions, String... topics) {

@@ -18,6 +18,7 @@ import io.callvec.app.KafkaAccessCheck;
 import io.callvec.broker.LocalKafkaCluster;
 import io.callvec.broker.SaslSsl;
 import io.callvec.broker.SelfSignedTls;
+import io.callvec.it.support.AppStates;
 import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
@@ -52,7 +53,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -119,11 +119,7 @@ class SecurityTest {
     Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
     Chunker.Options play = Chunker.Options.realTime().withSpeed(4.0);
     app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build());
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (app.streams().state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertEquals(KafkaStreams.State.RUNNING, app.streams().state(), "app running over SASL_SSL before the feed");
+    AppStates.awaitRunning(app, "app running over SASL_SSL before the feed");
     try (ChunkFeeder feeder = ChunkFeeder.start(kafka.clientConfig(), topics.input(), streams, play)) {
       feeder.awaitDone(Duration.ofSeconds(120));
     }
@@ -236,14 +232,7 @@ class SecurityTest {
   void wrongPasswordFailsTheStartFastWithAnAuthenticationError() throws Exception {
     Map<String, String> cfg = appConfig("sec-wrong-pw-" + UUID.randomUUID().toString().substring(0, 8),
         kafka.saslSsl().orElseThrow().clientSettings(USER, "wrong-" + randomHex()));
-    long t0 = System.nanoTime();
-    KafkaAccessCheck.KafkaAccessException e = assertThrows(KafkaAccessCheck.KafkaAccessException.class,
-        () -> CallvecApp.start(CallvecConfig.builder().overrides(cfg).build()).close());
-    long ms = (System.nanoTime() - t0) / 1_000_000;
-    log.info("RESULT scenario=security wrong_password failed_after_ms={} message={}", ms, e.getMessage());
-    assertTrue(ms < FAIL_FAST.toMillis(), "failed after " + ms + " ms");
-    assertTrue(e.getMessage().startsWith("authentication to Kafka at " + kafka.bootstrapServers() + " failed"), e.getMessage());
-    assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.SaslAuthenticationException, String.valueOf(e.getCause()));
+    assertStartFailsFast(cfg, "wrong_password", "authentication to Kafka at ", org.apache.kafka.common.errors.SaslAuthenticationException.class);
   }
 
   @Test
@@ -256,14 +245,22 @@ class SecurityTest {
     logs.addSecret(other.truststorePassword());
     logs.addSecret(other.keystorePassword());
     Map<String, String> cfg = appConfig("sec-bad-tls-" + UUID.randomUUID().toString().substring(0, 8), client);
+    assertStartFailsFast(cfg, "untrusted_certificate", "TLS handshake with Kafka at ", org.apache.kafka.common.errors.SslAuthenticationException.class);
+  }
+
+  /**
+   * The start with {@code cfg} throws a KafkaAccessException within {@link #FAIL_FAST} whose message
+   * starts with {@code messageStart} + the bootstrap servers + " failed" and whose cause is a {@code cause}.
+   */
+  private void assertStartFailsFast(Map<String, String> cfg, String scenario, String messageStart, Class<? extends Throwable> cause) {
     long t0 = System.nanoTime();
     KafkaAccessCheck.KafkaAccessException e = assertThrows(KafkaAccessCheck.KafkaAccessException.class,
         () -> CallvecApp.start(CallvecConfig.builder().overrides(cfg).build()).close());
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    log.info("RESULT scenario=security untrusted_certificate failed_after_ms={} message={}", ms, e.getMessage());
+    log.info("RESULT scenario=security {} failed_after_ms={} message={}", scenario, ms, e.getMessage());
     assertTrue(ms < FAIL_FAST.toMillis(), "failed after " + ms + " ms");
-    assertTrue(e.getMessage().startsWith("TLS handshake with Kafka at " + kafka.bootstrapServers() + " failed"), e.getMessage());
-    assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.SslAuthenticationException, String.valueOf(e.getCause()));
+    assertTrue(e.getMessage().startsWith(messageStart + kafka.bootstrapServers() + " failed"), e.getMessage());
+    assertTrue(cause.isInstance(e.getCause()), String.valueOf(e.getCause()));
   }
 
   @Test

@@ -18,7 +18,7 @@ import io.callvec.topology.internals.SpeechGate;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,18 +29,11 @@ import org.junit.jupiter.api.Test;
  * off the output is what it was before the VAD existed.
  */
 class SpeechGateTopologyTest {
-  private static SileroVad vad;
+  @AutoClose private static SileroVad vad;
 
   @BeforeAll
   static void load() {
     vad = RealSpeech.vad();
-  }
-
-  @AfterAll
-  static void close() {
-    if (vad != null) {
-      vad.close();
-    }
   }
 
   /** 5 s windows: speech, digital silence, speech, line noise, a 2.3 s final window of speech. */

@@ -8,12 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
-import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.CallFixtures;
-import io.callvec.it.support.InJvmAppSettings;
-import io.callvec.it.support.WorkDirs;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
@@ -29,8 +26,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -42,18 +37,14 @@ import java.util.function.BooleanSupplier;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The app and a registry that is down: at start (a clear start-up error), and mid-stream (the
@@ -62,27 +53,10 @@ import org.junit.jupiter.api.Test;
  */
 @RealKafka
 class ConfluentAppOutageTest {
-  static LocalSchemaRegistry registry;
-  static Path stateRoot;
-
-  @BeforeAll
-  static void start() throws Exception {
-    registry = LocalSchemaRegistry.start();
-    stateRoot = Files.createTempDirectory("callvec-it-outage-");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (registry != null) {
-      registry.close();
-    }
-    WorkDirs.deleteTree(stateRoot);
-  }
+  @RegisterExtension static final ConfluentAppSetup SETUP = new ConfluentAppSetup();
 
   private static CallvecConfig config(KafkaBroker broker, String prefix, String registryUrl) {
-    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
-    m.put("callvec.serde", "confluent");
-    m.put("schema.registry.url", registryUrl);
+    Map<String, String> m = SETUP.confluentApp(broker, prefix, registryUrl);
     m.put("callvec.registry.retry.max.ms", "2000");
     m.put("callvec.registry.retry.backoff.ms", "50");
     return CallvecConfig.builder().overrides(m).build();
@@ -103,7 +77,7 @@ class ConfluentAppOutageTest {
   @Test
   void aRegistryDownMidStreamStopsTheInstanceAndARestartLosesNothing(KafkaBroker broker) throws Exception {
     String prefix = "mid-" + UUID.randomUUID().toString().substring(0, 8);
-    CallvecConfig cfg = config(broker, prefix, registry.url());
+    CallvecConfig cfg = config(broker, prefix, SETUP.registry().url());
     broker.createTopics(2, cfg.raw("callvec.input.topic"), cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"),
         cfg.raw("callvec.dlq.topic"));
     TopologySettings settings = TopologySettings.from(cfg);
@@ -111,7 +85,7 @@ class ConfluentAppOutageTest {
     List<Recording> callB = CallFixtures.twoChannelCalls(prefix + "-b", 1, 6_000, 0);
     Map<String, float[]> expectedB = CallFixtures.expectedSegments(callB, settings);
 
-    RegistryClient producerClient = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 5_000));
+    RegistryClient producerClient = RegistryClient.fromConfig(RegistryFixtures.clientConfig(SETUP.registry().url(), 5_000));
     Schema future = RegistryFixtures.testSchema("AudioChunk-future.avsc");
     int futureId = producerClient.register(prefix + ".other-value", future);
 
@@ -121,7 +95,7 @@ class ConfluentAppOutageTest {
       out.pollUntil(broker, () -> out.calls.size() >= 2, app1, true);
       assertEquals(2, out.calls.size(), "call A ended on both channels");
 
-      registry.stop();
+      SETUP.registry().stop();
       // Call B comes from a newer producer whose schema id this instance has never fetched.
       play(broker, cfg, callB, futureSchemaSerializer(future, futureId));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -138,7 +112,7 @@ class ConfluentAppOutageTest {
     assertTrue(out.deadLetters.isEmpty(), "nothing dead-lettered for an unreachable registry: " + out.deadLetters.size());
     assertFalse(out.calls.keySet().stream().anyMatch(k -> k.startsWith(prefix + "-b")), "call B not finished yet");
 
-    registry.restart();
+    SETUP.registry().restart();
     try (CallvecApp app2 = CallvecApp.start(cfg)) {
       out.pollUntil(broker, () -> out.calls.size() >= 4, app2, true);
     }
@@ -207,7 +181,7 @@ class ConfluentAppOutageTest {
 
     Output(CallvecConfig cfg) {
       this.cfg = cfg;
-      RegistryClient c = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 60_000));
+      RegistryClient c = RegistryClient.fromConfig(RegistryFixtures.clientConfig(SETUP.registry().url(), 60_000));
       seg = ConfluentAvroSerde.of(SegmentEmbedding.class, c);
       call = ConfluentAvroSerde.of(CallEmbedding.class, c);
     }
@@ -223,13 +197,7 @@ class ConfluentAppOutageTest {
     }
 
     private void read(KafkaBroker broker, BooleanSupplier done, CallvecApp app, boolean failOnAppFailure) throws Exception {
-      Properties c = new Properties();
-      c.putAll(broker.clientConfig());
-      c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-      c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-        consumer.subscribe(List.of(cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"), cfg.raw("callvec.dlq.topic")));
+      try (KafkaConsumer<String, byte[]> consumer = ConfluentAppSetup.outputConsumer(broker, group, cfg)) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         long quietUntil = Long.MAX_VALUE;
         while (System.nanoTime() < Math.min(deadline, quietUntil)) {

@@ -8,16 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
 import io.callvec.app.DeadLetterDeserializationHandler;
-import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.CallFixtures;
-import io.callvec.it.support.InJvmAppSettings;
-import io.callvec.it.support.WorkDirs;
 import io.callvec.model.Similarity;
 import io.callvec.player.CallPlayer;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.CallEmbedding;
+import io.callvec.schemas.Fixtures;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
 import io.callvec.schemas.registry.ConfluentAvroSerde;
@@ -28,8 +26,6 @@ import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,20 +36,16 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The app end to end on a real broker and a real Schema Registry: the same shuffled, partly
@@ -64,29 +56,12 @@ import org.junit.jupiter.api.Test;
  */
 @RealKafka
 class ConfluentEndToEndTest {
-  static LocalSchemaRegistry registry;
-  static Path stateRoot;
-
-  @BeforeAll
-  static void start() throws Exception {
-    registry = LocalSchemaRegistry.start();
-    stateRoot = Files.createTempDirectory("callvec-it-confluent-");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (registry != null) {
-      registry.close();
-    }
-    WorkDirs.deleteTree(stateRoot);
-  }
+  @RegisterExtension static final ConfluentAppSetup SETUP = new ConfluentAppSetup();
 
   private static CallvecConfig config(KafkaBroker broker, String prefix, boolean confluent) {
-    Map<String, String> m = InJvmAppSettings.of(broker.bootstrapServers(), prefix, stateRoot.resolve(prefix));
-    if (confluent) {
-      m.put("callvec.serde", "confluent");
-      m.put("schema.registry.url", registry.url());
-    }
+    Map<String, String> m = confluent
+        ? SETUP.confluentApp(broker, prefix, SETUP.registry().url())
+        : SETUP.singleObjectApp(broker, prefix);
     CallvecConfig cfg = CallvecConfig.builder().overrides(m).build();
     broker.createTopics(2, cfg.raw("callvec.input.topic"), cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"),
         cfg.raw("callvec.dlq.topic"));
@@ -120,13 +95,7 @@ class ConfluentEndToEndTest {
       try (KafkaProducer<String, AudioChunk> producer = new KafkaProducer<>(p, new StringSerializer(), chunkSerializer)) {
         CallPlayer.play(producer, cfg.raw("callvec.input.topic"), streams, Chunker.Options.realTime().withSpeed(0).withShuffle(5, 0.05, 3), null);
       }
-      Properties c = new Properties();
-      c.putAll(broker.clientConfig());
-      c.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-      c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-        consumer.subscribe(List.of(cfg.raw("callvec.segments.topic"), cfg.raw("callvec.calls.topic"), cfg.raw("callvec.dlq.topic")));
+      try (KafkaConsumer<String, byte[]> consumer = ConfluentAppSetup.outputConsumer(broker, "reader-" + UUID.randomUUID(), cfg)) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
         long quietUntil = Long.MAX_VALUE;
         while (System.nanoTime() < Math.min(deadline, quietUntil)) {
@@ -170,11 +139,11 @@ class ConfluentEndToEndTest {
         b -> CallvecSerdes.segmentEmbedding().decode(b), b -> CallvecSerdes.callEmbedding().decode(b), List.of());
 
     CallvecConfig cfg = config(broker, "cc-" + tag, true);
-    RegistryClient client = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 10_000));
+    RegistryClient client = RegistryClient.fromConfig(RegistryFixtures.clientConfig(SETUP.registry().url(), 10_000));
     ConfluentAvroSerde<AudioChunk> chunkSerde = ConfluentAvroSerde.of(AudioChunk.class, client);
     ConfluentAvroSerde<SegmentEmbedding> segSerde = ConfluentAvroSerde.of(SegmentEmbedding.class, client);
     ConfluentAvroSerde<CallEmbedding> callSerde = ConfluentAvroSerde.of(CallEmbedding.class, client);
-    byte[] singleObject = CallvecSerdes.audioChunk().encode(RegistryFixtures.chunk(5));
+    byte[] singleObject = CallvecSerdes.audioChunk().encode(Fixtures.audioChunk(5, true));
     byte[] unknownId = ConfluentFraming.frame(987_654, new byte[] {2, 0}, 2);
     String segTopic = cfg.raw("callvec.segments.topic");
     String callTopic = cfg.raw("callvec.calls.topic");
@@ -206,7 +175,7 @@ class ConfluentEndToEndTest {
 
     // A consumer that is not callvec reads a vector through the registry.
     byte[] first = conf.rawSegments.get(0);
-    GenericRecord g = ConfluentSerdeRegistryTest.PlainAvroConsumer.decode(registry.url(), first);
+    GenericRecord g = ConfluentSerdeRegistryTest.PlainAvroConsumer.decode(SETUP.registry().url(), first);
     SegmentEmbedding typed = segSerde.deserializer().deserialize(segTopic, first);
     assertArrayEquals(Vectors.fromBytes(typed.getVector(), typed.getDimension()), ConfluentSerdeRegistryTest.PlainAvroConsumer.vector(g), 0f);
 

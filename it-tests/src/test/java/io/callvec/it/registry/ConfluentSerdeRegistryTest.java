@@ -12,6 +12,7 @@ import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
 import io.callvec.schemas.CallEmbedding;
+import io.callvec.schemas.Fixtures;
 import io.callvec.schemas.SchemaHistory;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.registry.ConfluentAvroSerde;
@@ -37,7 +38,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.DecoderFactory;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +51,7 @@ class ConfluentSerdeRegistryTest {
   /** The level schemas/README.md promises: every reader reads every writer, in both upgrade orders. */
   static final String PROMISED_LEVEL = "FULL_TRANSITIVE";
 
-  static LocalSchemaRegistry registry;
+  @AutoClose static LocalSchemaRegistry registry;
   static RegistryClient client;
 
   @BeforeAll
@@ -59,17 +60,10 @@ class ConfluentSerdeRegistryTest {
     client = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 5_000));
   }
 
-  @AfterAll
-  static void stopRegistry() {
-    if (registry != null) {
-      registry.close();
-    }
-  }
-
   @Test
   void roundTripRegistersUnderTopicNameSubjectAndFramesWithItsId() {
     ConfluentAvroSerde<AudioChunk> serde = ConfluentAvroSerde.of(AudioChunk.class, client);
-    AudioChunk chunk = RegistryFixtures.chunk(1);
+    AudioChunk chunk = Fixtures.audioChunk(1, true);
     byte[] bytes = serde.serializer().serialize("rt.chunks", chunk);
     assertEquals(0, bytes[0], "magic byte");
     int id = ConfluentFraming.schemaId(bytes, "test");
@@ -77,7 +71,7 @@ class ConfluentSerdeRegistryTest {
     assertEquals(chunk, serde.deserializer().deserialize("rt.chunks", bytes));
 
     ConfluentAvroSerde<SegmentEmbedding> seg = ConfluentAvroSerde.of(SegmentEmbedding.class, client);
-    SegmentEmbedding s = RegistryFixtures.segment(7, 32);
+    SegmentEmbedding s = Fixtures.segmentEmbedding(7, 32);
     assertEquals(s, seg.deserializer().deserialize("rt.segments", seg.serializer().serialize("rt.segments", s)));
     long before = client.requests();
     for (int i = 0; i < 100; i++) {
@@ -124,6 +118,23 @@ class ConfluentSerdeRegistryTest {
     assertEquals(409, refused.status(), refused.getMessage());
   }
 
+  /**
+   * An AudioChunk of {@code writer}'s schema with the fields every version has: chunk {@code seq} of
+   * 20 ms (media timestamp 20 × seq ms), encoding {@code encodingSymbol}.
+   */
+  private static GenericRecord genericChunk(Schema writer, String callId, GenericRecord channel, long seq, String encodingSymbol, int sampleRateHz,
+      byte[] payload) {
+    GenericRecord r = new GenericData.Record(writer);
+    r.put("callId", callId);
+    r.put("channel", channel);
+    r.put("sequenceNumber", seq);
+    r.put("mediaTimestampMs", 20 * seq);
+    r.put("encoding", new GenericData.EnumSymbol(writer.getField("encoding").schema(), encodingSymbol));
+    r.put("sampleRateHz", sampleRateHz);
+    r.put("payload", ByteBuffer.wrap(payload));
+    return r;
+  }
+
   @Test
   void olderAndNewerWriterSchemasAreReadByIdIntoTheCurrentClass() {
     ConfluentAvroSerde<AudioChunk> serde = ConfluentAvroSerde.of(AudioChunk.class, client);
@@ -132,28 +143,14 @@ class ConfluentSerdeRegistryTest {
     int v0Id = client.register("writers.old-value", v0);
     int futureId = client.register("writers.new-value", future);
 
-    GenericRecord old = new GenericData.Record(v0);
-    old.put("callId", "CA-old");
-    old.put("channel", channel(v0, 0, "agent"));
-    old.put("sequenceNumber", 5L);
-    old.put("mediaTimestampMs", 100L);
-    old.put("encoding", new GenericData.EnumSymbol(v0.getField("encoding").schema(), "ALAW"));
-    old.put("sampleRateHz", 8000);
-    old.put("payload", ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    GenericRecord old = genericChunk(v0, "CA-old", channel(v0, 0, "agent"), 5L, "ALAW", 8000, new byte[] {1, 2, 3});
     AudioChunk a = serde.deserializer().deserialize("writers.old", RegistryFixtures.framed(v0Id, v0, old));
     assertEquals("CA-old", a.getCallId());
     assertEquals(AudioEncoding.ALAW, a.getEncoding());
     assertFalse(a.getEndOfStream(), "default filled in");
     assertNull(a.getMetadata(), "default filled in");
 
-    GenericRecord next = new GenericData.Record(future);
-    next.put("callId", "CA-new");
-    next.put("channel", channel(future, 1, "customer"));
-    next.put("sequenceNumber", 6L);
-    next.put("mediaTimestampMs", 120L);
-    next.put("encoding", new GenericData.EnumSymbol(future.getField("encoding").schema(), "OPUS"));
-    next.put("sampleRateHz", 16000);
-    next.put("payload", ByteBuffer.wrap(new byte[] {4, 5}));
+    GenericRecord next = genericChunk(future, "CA-new", channel(future, 1, "customer"), 6L, "OPUS", 16000, new byte[] {4, 5});
     next.put("endOfStream", true);
     next.put("metadata", null);
     next.put("codecFrameMs", 20);
@@ -167,7 +164,7 @@ class ConfluentSerdeRegistryTest {
   @Test
   void unknownIdAndWrongMagicAreTypedBadData() {
     ConfluentAvroSerde<AudioChunk> serde = ConfluentAvroSerde.of(AudioChunk.class, client);
-    byte[] good = serde.serializer().serialize("bad.chunks", RegistryFixtures.chunk(2));
+    byte[] good = serde.serializer().serialize("bad.chunks", Fixtures.audioChunk(2, true));
     byte[] unknown = good.clone();
     unknown[1] = 0x00;
     unknown[2] = 0x7F;
@@ -176,7 +173,7 @@ class ConfluentSerdeRegistryTest {
     UnknownSchemaIdException u = assertThrows(UnknownSchemaIdException.class, () -> serde.deserializer().deserialize("bad.chunks", unknown));
     assertEquals(0x7F1234, u.schemaId());
 
-    byte[] singleObject = CallvecSerdes.audioChunk().encode(RegistryFixtures.chunk(3));
+    byte[] singleObject = CallvecSerdes.audioChunk().encode(Fixtures.audioChunk(3, true));
     WrongMagicByteException w = assertThrows(WrongMagicByteException.class, () -> serde.deserializer().deserialize("bad.chunks", singleObject));
     assertTrue(w.getMessage().contains("found C3") && w.getMessage().contains("single-object"), w.getMessage());
     assertThrows(WrongMagicByteException.class, () -> serde.deserializer().deserialize("bad.chunks", new byte[] {0, 0, 1}));
@@ -192,7 +189,7 @@ class ConfluentSerdeRegistryTest {
     ConfluentAvroSerde<SegmentEmbedding> serde = ConfluentAvroSerde.of(SegmentEmbedding.class, down);
     long t0 = System.nanoTime();
     RegistryUnavailableException e = assertThrows(RegistryUnavailableException.class,
-        () -> serde.serializer().serialize("down.segments", RegistryFixtures.segment(1, 8)));
+        () -> serde.serializer().serialize("down.segments", Fixtures.segmentEmbedding(1, 8)));
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(ms >= 1_500, "retried for the whole budget, took " + ms + " ms");
     assertTrue(down.failedAttempts() >= 3, "several attempts with backoff: " + down.failedAttempts());
@@ -203,7 +200,7 @@ class ConfluentSerdeRegistryTest {
     // Failover: a dead URL first, the live registry second.
     RegistryClient failover = RegistryClient.fromConfig(RegistryFixtures.clientConfig(
         "http://127.0.0.1:" + closedPort + "/apis/ccompat/v7," + registry.url(), 5_000));
-    SegmentEmbedding s = RegistryFixtures.segment(9, 8);
+    SegmentEmbedding s = Fixtures.segmentEmbedding(9, 8);
     ConfluentAvroSerde<SegmentEmbedding> f = ConfluentAvroSerde.of(SegmentEmbedding.class, failover);
     assertEquals(s, f.deserializer().deserialize("failover.segments", f.serializer().serialize("failover.segments", s)));
   }
@@ -212,12 +209,12 @@ class ConfluentSerdeRegistryTest {
   @Test
   void plainAvroConsumerDecodesTheVectorWithTheSchemaFetchedById() throws Exception {
     ConfluentAvroSerde<SegmentEmbedding> serde = ConfluentAvroSerde.of(SegmentEmbedding.class, client);
-    SegmentEmbedding s = RegistryFixtures.segment(11, 16);
+    SegmentEmbedding s = Fixtures.segmentEmbedding(11, 16);
     byte[] value = serde.serializer().serialize("plain.segments", s);
     GenericRecord r = PlainAvroConsumer.decode(registry.url(), value);
     assertEquals("call-11", r.get("callId").toString());
     assertEquals(16, r.get("dimension"));
-    assertArrayEquals(RegistryFixtures.vector(11, 16), PlainAvroConsumer.vector(r), 0f);
+    assertArrayEquals(Fixtures.vector(11, 16), PlainAvroConsumer.vector(r), 0f);
   }
 
   private static GenericRecord channel(Schema chunk, int index, String name) {

@@ -1,28 +1,20 @@
 package io.callvec.it.registry;
 
-import io.callvec.schemas.AudioChunk;
-import io.callvec.schemas.AudioEncoding;
-import io.callvec.schemas.Channel;
-import io.callvec.schemas.ModelProvenance;
-import io.callvec.schemas.SegmentEmbedding;
-import io.callvec.schemas.Vectors;
 import io.callvec.schemas.registry.ConfluentFraming;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Random;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 
-/** Records, test schemas and client settings for the registry tests. */
+/** Test schemas, client settings and framed records for the registry tests (the records themselves: schemas' test Fixtures). */
 final class RegistryFixtures {
   private RegistryFixtures() {}
 
@@ -45,53 +37,6 @@ final class RegistryFixtures {
     c.put("callvec.registry.retry.backoff.max.ms", "500");
     c.put("callvec.registry.request.timeout.ms", "2000");
     return c;
-  }
-
-  static AudioChunk chunk(long seed) {
-    Random r = new Random(seed);
-    byte[] payload = new byte[160];
-    r.nextBytes(payload);
-    return AudioChunk.newBuilder()
-        .setCallId("CA" + Long.toHexString(r.nextLong()))
-        .setChannel(new Channel(1, "customer"))
-        .setSequenceNumber(1 + r.nextInt(10_000))
-        .setMediaTimestampMs(20L * r.nextInt(10_000))
-        .setEncoding(AudioEncoding.MULAW)
-        .setSampleRateHz(8000)
-        .setPayload(ByteBuffer.wrap(payload))
-        .setEndOfStream(false)
-        .setMetadata(Map.of("from", "+15550100"))
-        .build();
-  }
-
-  static float[] vector(long seed, int dimension) {
-    Random r = new Random(seed);
-    float[] v = new float[dimension];
-    for (int i = 0; i < dimension; i++) {
-      v[i] = (float) r.nextGaussian();
-    }
-    return v;
-  }
-
-  static SegmentEmbedding segment(long seed, int dimension) {
-    return SegmentEmbedding.newBuilder()
-        .setCallId("call-" + seed)
-        .setChannel(new Channel(0, "agent"))
-        .setSegmentIndex(3)
-        .setStartSample16k(3 * 80_000L)
-        .setEndSample16k(4 * 80_000L)
-        .setStartMs(15_000)
-        .setEndMs(20_000)
-        .setPaddedSamples16k(0)
-        .setSpeechSamples16k(61_234L)
-        .setDimension(dimension)
-        .setVector(Vectors.toBytes(vector(seed, dimension)))
-        .setPooling("mean")
-        .setProvenance(new ModelProvenance("test-model", "rev-test", "ab".repeat(32)))
-        .setFirstChunkTimestampMs(1_764_000_000_000L)
-        .setLastChunkTimestampMs(1_764_000_005_000L)
-        .setEmbeddedAtMs(1_764_000_005_420L)
-        .build();
   }
 
   /** A generic record written with {@code writer} and framed with {@code id}: what another producer sends. */

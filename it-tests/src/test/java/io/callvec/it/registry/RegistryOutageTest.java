@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.schemas.AudioChunk;
+import io.callvec.schemas.Fixtures;
 import io.callvec.schemas.registry.ConfluentAvroSerde;
 import io.callvec.schemas.registry.RegistryClient;
 import java.nio.ByteBuffer;
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -25,25 +26,18 @@ import org.junit.jupiter.api.Test;
  * once the registry answers again: nothing is lost.
  */
 class RegistryOutageTest {
-  static LocalSchemaRegistry registry;
+  @AutoClose static LocalSchemaRegistry registry;
 
   @BeforeAll
   static void start() {
     registry = LocalSchemaRegistry.start();
   }
 
-  @AfterAll
-  static void stop() {
-    if (registry != null) {
-      registry.close();
-    }
-  }
-
   @Test
   void cachedIdsSurviveAnOutageAndANewIdIsReadAfterTheRegistryReturns() throws Exception {
     RegistryClient client = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 120_000));
     ConfluentAvroSerde<AudioChunk> serde = ConfluentAvroSerde.of(AudioChunk.class, client);
-    AudioChunk first = RegistryFixtures.chunk(1);
+    AudioChunk first = Fixtures.audioChunk(1, true);
     byte[] b1 = serde.serializer().serialize("outage.chunks", first);
     assertEquals(first, serde.deserializer().deserialize("outage.chunks", b1));
 
@@ -54,7 +48,7 @@ class RegistryOutageTest {
     registry.stop();
     assertFalse(registry.answers());
     // Mid-stream with the registry down: the cached writer id and reader still work.
-    AudioChunk second = RegistryFixtures.chunk(2);
+    AudioChunk second = Fixtures.audioChunk(2, true);
     byte[] b2 = serde.serializer().serialize("outage.chunks", second);
     assertEquals(second, serde.deserializer().deserialize("outage.chunks", b2));
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.broker.LocalSchemaRegistry;
 import io.callvec.broker.SelfSignedTls;
+import io.callvec.schemas.Fixtures;
 import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.registry.ConfluentAvroSerde;
 import io.callvec.schemas.registry.RegistryClient;
@@ -49,7 +50,7 @@ class RegistryTlsTest {
     c.put("schema.registry.ssl.truststore.password", tls.truststorePassword());
     c.put("schema.registry.ssl.truststore.type", "PKCS12");
     ConfluentAvroSerde<SegmentEmbedding> serde = ConfluentAvroSerde.of(SegmentEmbedding.class, RegistryClient.fromConfig(c));
-    SegmentEmbedding s = RegistryFixtures.segment(3, 8);
+    SegmentEmbedding s = Fixtures.segmentEmbedding(3, 8);
     assertEquals(s, serde.deserializer().deserialize("tls.segments", serde.serializer().serialize("tls.segments", s)));
 
     RegistryClient untrusting = RegistryClient.fromConfig(RegistryFixtures.clientConfig(registry.url(), 30_000));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
 import io.callvec.broker.LocalKafkaCluster;
+import io.callvec.it.support.AppStates;
 import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
@@ -22,11 +23,9 @@ import io.callvec.topology.chunks.Recording;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -68,23 +67,17 @@ class BrokerCrashTest {
     int downMs = Knobs.intKnob("brokerDownMs", 2000);
     try (LocalKafkaCluster kafka = LocalKafkaCluster.builder().mode(LocalKafkaCluster.Mode.CHILD_PROCESS).nodes(1)
         .dataDir(work.resolve("kafka")).build()) {
-      String prefix = "broker-" + UUID.randomUUID().toString().substring(0, 8);
+      String prefix = ScenarioSettings.uniquePrefix("broker");
       AppTopics topics = AppTopics.of(prefix);
       kafka.createTopics(ScenarioSettings.topics(topics, 3, (short) 1));
-      Map<String, String> cfg = new HashMap<>(ScenarioSettings.app(kafka.bootstrapServers(), prefix + "-app", topics));
-      cfg.put("state.dir", work.resolve("state").toString());
-      cfg.put("callvec.http.port", "-1");
+      Map<String, String> cfg = ScenarioSettings.singleInstance(kafka.bootstrapServers(), prefix, topics, work.resolve("state"), -1);
       TopologySettings settings = ScenarioSettings.topology(cfg);
       List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
       Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
       Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 11);
 
       try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build())) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (app.streams().state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-        }
-        assertEquals(KafkaStreams.State.RUNNING, app.streams().state(), "app running before the feed");
+        AppStates.awaitRunning(app, "app running before the feed");
         try (ChunkFeeder feeder = ChunkFeeder.start(kafka.clientConfig(), topics.input(), streams, play)) {
           feeder.awaitFraction(0.4, Duration.ofSeconds(120));
           long t0 = System.nanoTime();
@@ -123,16 +116,14 @@ class BrokerCrashTest {
         .brokerProperty("min.insync.replicas", "2")
         .brokerProperty("default.replication.factor", "3")
         .build()) {
-      String prefix = "cluster-" + UUID.randomUUID().toString().substring(0, 8);
+      String prefix = ScenarioSettings.uniquePrefix("cluster");
       AppTopics topics = AppTopics.of(prefix);
       List<NewTopic> newTopics = new ArrayList<>();
       for (NewTopic t : ScenarioSettings.topics(topics, 3, (short) 3)) {
         newTopics.add(t.configs(Map.of("min.insync.replicas", "2")));
       }
       kafka.createTopics(newTopics);
-      Map<String, String> cfg = new HashMap<>(ScenarioSettings.app(kafka.bootstrapServers(), prefix + "-app", topics));
-      cfg.put("state.dir", work.resolve("state3").toString());
-      cfg.put("callvec.http.port", "-1");
+      Map<String, String> cfg = ScenarioSettings.singleInstance(kafka.bootstrapServers(), prefix, topics, work.resolve("state3"), -1);
       cfg.put("replication.factor", "3"); // Kafka Streams' changelog and repartition topics
       cfg.put("topic.min.insync.replicas", "2");
       TopologySettings settings = ScenarioSettings.topology(cfg);
@@ -141,11 +132,7 @@ class BrokerCrashTest {
       Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 11);
 
       try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build()); Admin admin = kafka.createAdmin()) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (app.streams().state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-        }
-        assertEquals(KafkaStreams.State.RUNNING, app.streams().state(), "app running before the feed");
+        AppStates.awaitRunning(app, "app running before the feed");
         int victim;
         String role;
         long t0;

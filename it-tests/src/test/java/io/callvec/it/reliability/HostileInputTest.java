@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.app.CallvecApp;
 import io.callvec.app.CallvecConfig;
 import io.callvec.broker.LocalKafkaCluster;
+import io.callvec.it.support.AppStates;
 import io.callvec.it.support.AppTopics;
 import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
@@ -41,7 +42,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -138,7 +138,7 @@ class HostileInputTest {
   void everyKindOfHostileInputIsDeadLetteredWithItsReasonWhileGoodCallsAreExactlyOnce() throws Exception {
     int calls = Knobs.intKnob("hostileCalls", 3);
     try (LocalKafkaCluster kafka = LocalKafkaCluster.builder().dataDir(work.resolve("kafka")).build()) {
-      String prefix = "hostile-" + UUID.randomUUID().toString().substring(0, 8);
+      String prefix = ScenarioSettings.uniquePrefix("hostile");
       AppTopics topics = AppTopics.of(prefix);
       List<NewTopic> newTopics = new ArrayList<>();
       for (NewTopic t : ScenarioSettings.topics(topics, 3, (short) 1)) {
@@ -146,9 +146,7 @@ class HostileInputTest {
         newTopics.add(t.name().equals(topics.input()) ? t.configs(Map.of("max.message.bytes", Integer.toString(8 << 20))) : t);
       }
       kafka.createTopics(newTopics);
-      Map<String, String> cfg = new HashMap<>(ScenarioSettings.app(kafka.bootstrapServers(), prefix + "-app", topics));
-      cfg.put("state.dir", work.resolve("state").toString());
-      cfg.put("callvec.http.port", "0");
+      Map<String, String> cfg = ScenarioSettings.singleInstance(kafka.bootstrapServers(), prefix, topics, work.resolve("state"), 0);
       cfg.put("callvec.max.payload.bytes", Integer.toString(MAX_PAYLOAD_BYTES));
       cfg.put("callvec.idle.timeout.ms", "6000");
       cfg.put("callvec.idle.scan.interval.ms", "500");
@@ -169,7 +167,7 @@ class HostileInputTest {
       boolean futureKafkaTimestampAccepted;
       long t0 = System.nanoTime();
       try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build())) {
-        awaitRunning(app);
+        AppStates.awaitRunning(app, "app running before the feed");
         try (ChunkFeeder feeder = ChunkFeeder.start(kafka.clientConfig(), topics.input(), good, play);
             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerCfg, new StringSerializer(), new ByteArraySerializer())) {
           feeder.awaitFraction(0.1, Duration.ofSeconds(60));
@@ -381,12 +379,10 @@ class HostileInputTest {
     int tiny = Knobs.intKnob("tinyCalls", 12_000);
     int idleMs = Knobs.intKnob("tinyIdleMs", 3000);
     try (LocalKafkaCluster kafka = LocalKafkaCluster.builder().dataDir(work.resolve("kafka-tiny")).build()) {
-      String prefix = "tiny-" + UUID.randomUUID().toString().substring(0, 8);
+      String prefix = ScenarioSettings.uniquePrefix("tiny");
       AppTopics topics = AppTopics.of(prefix);
       kafka.createTopics(ScenarioSettings.topics(topics, 2, (short) 1));
-      Map<String, String> cfg = new HashMap<>(ScenarioSettings.app(kafka.bootstrapServers(), prefix + "-app", topics));
-      cfg.put("state.dir", work.resolve("state-tiny").toString());
-      cfg.put("callvec.http.port", "0");
+      Map<String, String> cfg = ScenarioSettings.singleInstance(kafka.bootstrapServers(), prefix, topics, work.resolve("state-tiny"), 0);
       cfg.put("callvec.idle.timeout.ms", Integer.toString(idleMs));
       cfg.put("callvec.idle.scan.interval.ms", "500");
       Map<String, Object> producerCfg = new HashMap<>(kafka.clientConfig());
@@ -394,7 +390,7 @@ class HostileInputTest {
       producerCfg.put(ProducerConfig.LINGER_MS_CONFIG, 20);
       producerCfg.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
       try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build())) {
-        awaitRunning(app);
+        AppStates.awaitRunning(app, "app running before the feed");
         long t0 = System.nanoTime();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerCfg, new StringSerializer(), new ByteArraySerializer())) {
           for (int i = 0; i < tiny; i++) {
@@ -486,14 +482,6 @@ class HostileInputTest {
       }
     }
     return n;
-  }
-
-  private static void awaitRunning(CallvecApp app) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (app.streams().state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertEquals(KafkaStreams.State.RUNNING, app.streams().state(), "app running before the feed");
   }
 
   private static String header(ConsumerRecord<String, byte[]> r, String name) {

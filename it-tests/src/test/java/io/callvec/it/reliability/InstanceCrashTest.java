@@ -5,24 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.AppFleet;
-import io.callvec.it.support.AppTopics;
-import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
 import io.callvec.it.support.CommittedOutput;
 import io.callvec.it.support.ExactlyOnceCheck;
+import io.callvec.it.support.FleetScenario;
 import io.callvec.it.support.Knobs;
-import io.callvec.it.support.ScenarioSettings;
 import io.callvec.it.support.WorkDirs;
-import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.Chunker;
-import io.callvec.topology.chunks.Recording;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,20 +37,34 @@ class InstanceCrashTest {
 
   private final Path work = WorkDirs.create("InstanceCrashTest");
 
+  /**
+   * The run's size, from the knobs ({@code -Dcallvec.soak.<name>}, CI defaults here).
+   *
+   * @param killAt moments of the kills, as fractions of the records sent
+   * @param downMs how long a killed instance stays down, ms
+   * @param callMs duration of call 0's agent channel, ms (later calls last longer)
+   */
+  private record Load(int calls, int instances, int trials, List<Double> killAt, int downMs, double speed, int callMs) {
+    static Load fromKnobs() {
+      return new Load(
+          Knobs.intKnob("calls", 6),
+          Knobs.intKnob("instances", 2),
+          Knobs.intKnob("trials", 1),
+          Knobs.fractionsKnob("killAt", "0.4"),
+          Knobs.intKnob("downMs", 1500),
+          Knobs.doubleKnob("speed", 1.5),
+          Knobs.intKnob("callMs", 8000));
+    }
+  }
+
   @Test
   void killedInstancesLoseAndDuplicateNothing(KafkaBroker broker) throws Exception {
-    int calls = Knobs.intKnob("calls", 6);
-    int instances = Knobs.intKnob("instances", 2);
-    int trials = Knobs.intKnob("trials", 1);
-    List<Double> killAt = Knobs.fractionsKnob("killAt", "0.4");
-    int downMs = Knobs.intKnob("downMs", 1500);
-    double speed = Knobs.doubleKnob("speed", 1.5);
-    int callMs = Knobs.intKnob("callMs", 8000);
-
+    Load load = Load.fromKnobs();
     List<String> results = new ArrayList<>();
-    for (int trial = 1; trial <= trials; trial++) {
-      ExactlyOnceCheck.Verdict v = trial(broker, work.resolve("trial-" + trial), trial, calls, instances, killAt, downMs, speed, callMs);
-      String line = "RESULT scenario=instance-crash trial=" + trial + " calls=" + calls + " instances=" + instances + " kills=" + killAt.size()
+    for (int trial = 1; trial <= load.trials(); trial++) {
+      ExactlyOnceCheck.Verdict v = trial(broker, work.resolve("trial-" + trial), trial, load);
+      String line = "RESULT scenario=instance-crash trial=" + trial + " calls=" + load.calls() + " instances=" + load.instances()
+          + " kills=" + load.killAt().size()
           + " records=" + v.recordsChecked() + " segments=" + v.deliveredSegments() + "/" + v.expectedSegments()
           + " lost=" + (v.lostSegments() + v.lostCalls()) + " duplicated=" + (v.duplicatedSegments() + v.duplicatedCalls())
           + " wrong=" + (v.wrongVectors() + v.wrongCalls() + v.unexpectedSegments()) + " clean=" + v.clean();
@@ -66,26 +74,19 @@ class InstanceCrashTest {
     }
   }
 
-  private ExactlyOnceCheck.Verdict trial(KafkaBroker broker, Path dir, int trial, int calls, int instances, List<Double> killAt, int downMs,
-      double speed, int callMs) throws Exception {
+  private ExactlyOnceCheck.Verdict trial(KafkaBroker broker, Path dir, int trial, Load load) throws Exception {
     Files.createDirectories(dir);
-    String prefix = "crash-" + UUID.randomUUID().toString().substring(0, 8);
-    AppTopics topics = AppTopics.of(prefix);
-    broker.createTopics(ScenarioSettings.topics(topics, 6, (short) 1));
-    Map<String, String> app = ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics);
-    TopologySettings settings = ScenarioSettings.topology(app);
-    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
-    Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, trial);
+    FleetScenario sc = FleetScenario.create(broker, "crash", 6, load.calls(), load.callMs());
+    Chunker.Options play = Chunker.Options.realTime().withSpeed(load.speed()).withShuffle(5, 0.02, trial);
 
-    try (AppFleet fleet = new AppFleet(dir, 256, slot -> app)) {
-      for (int i = 0; i < instances; i++) {
+    try (AppFleet fleet = new AppFleet(dir, 256, slot -> sc.app())) {
+      for (int i = 0; i < load.instances(); i++) {
         fleet.start(i, true);
       }
       fleet.awaitAllReady(Duration.ofSeconds(90));
-      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
-        for (int k = 0; k < killAt.size(); k++) {
-          feeder.awaitFraction(killAt.get(k), Duration.ofSeconds(120));
+      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), sc.topics().input(), sc.streams(), play)) {
+        for (int k = 0; k < load.killAt().size(); k++) {
+          feeder.awaitFraction(load.killAt().get(k), Duration.ofSeconds(120));
           fleet.assertRunningAlive();
           // Kill the busiest instance: the one that processed the most chunks so far.
           int victim = -1;
@@ -101,20 +102,20 @@ class InstanceCrashTest {
           fleet.kill(victim);
           log.info("trial {}: killed slot {} at {} of {} records sent ({} chunks processed by it)", trial, victim, feeder.sent(),
               feeder.totalRecords(), processed);
-          Thread.sleep(downMs);
+          Thread.sleep(load.downMs());
           fleet.start(victim, k % 2 == 1);
-          if (k + 1 < killAt.size()) {
+          if (k + 1 < load.killAt().size()) {
             // Before the next kill, let the restarted instance rejoin (holding the feed at the next kill moment if need be).
-            feeder.holdAt(killAt.get(k + 1));
+            feeder.holdAt(load.killAt().get(k + 1));
             fleet.awaitAllReady(Duration.ofSeconds(90));
             feeder.release();
           }
         }
         feeder.awaitDone(Duration.ofSeconds(180));
       }
-      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(150), Duration.ofSeconds(3),
-          fleet::assertRunningAlive);
-      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
+      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), sc.topics(), sc.streams().size(), Duration.ofSeconds(150),
+          Duration.ofSeconds(3), fleet::assertRunningAlive);
+      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, sc.streams(), play, sc.expected(), sc.settings());
       log.info("trial {}: {}; windows resubmitted after restarts by the running instances: {}", trial, v.summary(),
           fleet.metricSum("callvec_windows_resubmitted_total"));
       return v;

@@ -29,7 +29,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntPredicate;
@@ -82,35 +81,42 @@ class ModelFailureTest {
   }
 
   private Map<String, String> config(KafkaBroker broker, String prefix, AppTopics topics, String stateDir) {
-    Map<String, String> m = new HashMap<>(ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics));
-    m.put("state.dir", work.resolve(stateDir).toString());
-    m.put("callvec.http.port", "-1");
+    Map<String, String> m = ScenarioSettings.singleInstance(broker.bootstrapServers(), prefix, topics, work.resolve(stateDir), -1);
     m.put("callvec.batch.max.attempts", "3");
     return m;
   }
 
-  @Test
-  void transientFailuresWithinTheRetryBudgetAreRetriedAndLoseNothing(KafkaBroker broker) throws Exception {
-    String prefix = "model-transient-" + UUID.randomUUID().toString().substring(0, 8);
+  /** One scenario: its topics (created), the instance's settings, the calls played and the segments they must give. */
+  private record Scenario(AppTopics topics, Map<String, String> cfg, TopologySettings settings, List<Recording> streams,
+      Map<String, float[]> expected, Chunker.Options play) {}
+
+  /** Three two-channel 7 s calls on fresh topics named after {@code name}, played at full speed, shuffled with {@code shuffleSeed}. */
+  private Scenario scenario(KafkaBroker broker, String name, String stateDir, long shuffleSeed) {
+    String prefix = ScenarioSettings.uniquePrefix(name);
     AppTopics topics = AppTopics.of(prefix);
     broker.createTopics(ScenarioSettings.topics(topics, 3, (short) 1));
-    Map<String, String> cfg = config(broker, prefix, topics, "a");
+    Map<String, String> cfg = config(broker, prefix, topics, stateDir);
     TopologySettings settings = ScenarioSettings.topology(cfg);
     List<Recording> streams = CallFixtures.twoChannelCalls(prefix, 3, 7000, 500);
-    Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    Chunker.Options play = Chunker.Options.realTime().withSpeed(0).withShuffle(5, 0.02, 7);
+    return new Scenario(topics, cfg, settings, streams, CallFixtures.expectedSegments(streams, settings),
+        Chunker.Options.realTime().withSpeed(0).withShuffle(5, 0.02, shuffleSeed));
+  }
+
+  @Test
+  void transientFailuresWithinTheRetryBudgetAreRetriedAndLoseNothing(KafkaBroker broker) throws Exception {
+    Scenario sc = scenario(broker, "model-transient", "a", 7);
 
     AtomicInteger batches = new AtomicInteger();
     AtomicInteger failures = new AtomicInteger();
     // Every other batch call fails: each batch fails at most once in a row, within 3 attempts.
-    try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build(),
+    try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(sc.cfg()).build(),
         real -> failing(real, n -> n % 2 == 1, true, batches, failures))) {
-      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
+      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), sc.topics().input(), sc.streams(), sc.play())) {
         feeder.awaitDone(Duration.ofSeconds(60));
       }
-      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(90), Duration.ofSeconds(2),
-          () -> assertNull(app.failure(), "the app failed"));
-      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
+      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), sc.topics(), sc.streams().size(), Duration.ofSeconds(90),
+          Duration.ofSeconds(2), () -> assertNull(app.failure(), "the app failed"));
+      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, sc.streams(), sc.play(), sc.expected(), sc.settings());
       v.assertClean();
       assertTrue(failures.get() > 0, "failures were injected");
       double retries = app.registry().find("callvec.batcher.retries").counters().stream().mapToDouble(c -> c.count()).sum();
@@ -121,15 +127,8 @@ class ModelFailureTest {
 
   @Test
   void aModelThatFailsForGoodStopsTheAppAndARestartCompletesTheOutputExactlyOnce(KafkaBroker broker) throws Exception {
-    String prefix = "model-broken-" + UUID.randomUUID().toString().substring(0, 8);
-    AppTopics topics = AppTopics.of(prefix);
-    broker.createTopics(ScenarioSettings.topics(topics, 3, (short) 1));
-    Map<String, String> cfg = config(broker, prefix, topics, "broken");
-    TopologySettings settings = ScenarioSettings.topology(cfg);
-    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, 3, 7000, 500);
-    Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    Chunker.Options play = Chunker.Options.realTime().withSpeed(0).withShuffle(5, 0.02, 8);
-    try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
+    Scenario sc = scenario(broker, "model-broken", "broken", 8);
+    try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), sc.topics().input(), sc.streams(), sc.play())) {
       feeder.awaitDone(Duration.ofSeconds(60));
     }
 
@@ -137,7 +136,7 @@ class ModelFailureTest {
     AtomicInteger batches = new AtomicInteger();
     AtomicInteger failures = new AtomicInteger();
     CommittedOutput first;
-    try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg).build(),
+    try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(sc.cfg()).build(),
         real -> failing(real, n -> n > 3, true, batches, failures))) {
       assertTrue(app.awaitTermination(60, TimeUnit.SECONDS), "the app stopped after the model failed for good");
       Throwable failure = app.failure();
@@ -153,27 +152,27 @@ class ModelFailureTest {
       assertTrue(app.streams().state() == KafkaStreams.State.ERROR || app.streams().state() == KafkaStreams.State.PENDING_ERROR,
           "Kafka Streams state after the failure: " + app.streams().state());
     }
-    first = CommittedOutput.read(broker.clientConfig(), topics, Integer.MAX_VALUE, Duration.ofSeconds(4), Duration.ZERO, null);
+    first = CommittedOutput.read(broker.clientConfig(), sc.topics(), Integer.MAX_VALUE, Duration.ofSeconds(4), Duration.ZERO, null);
     Set<String> firstKeys = new HashSet<>();
     for (SegmentEmbedding s : first.segments) {
       String key = CallFixtures.segmentKey(s.getCallId(), s.getChannel().getIndex(), s.getStartSample16k(), s.getEndSample16k());
-      assertTrue(expected.containsKey(key), "run 1 committed only real segments: " + key);
+      assertTrue(sc.expected().containsKey(key), "run 1 committed only real segments: " + key);
       assertTrue(firstKeys.add(key), "run 1 committed " + key + " once");
     }
-    assertTrue(first.segments.size() < expected.size(), "the failed windows were not committed: " + first.segments.size() + " of "
-        + expected.size() + " segments after run 1");
+    assertTrue(first.segments.size() < sc.expected().size(), "the failed windows were not committed: " + first.segments.size() + " of "
+        + sc.expected().size() + " segments after run 1");
     // No call embedding may hide a window that was never embedded.
     assertTrue(first.calls.stream().allMatch(c -> c.getSegmentCount()
         == first.segments.stream().filter(s -> s.getCallId().equals(c.getCallId()) && s.getChannel().getIndex() == c.getChannel().getIndex()).count()),
         "a call embedding of run 1 counts only committed segments");
 
     // Run 2: a good model, on a fresh state directory (the pending windows come back from the changelog).
-    Map<String, String> cfg2 = new HashMap<>(cfg);
+    Map<String, String> cfg2 = new HashMap<>(sc.cfg());
     cfg2.put("state.dir", work.resolve("restarted").toString());
     try (CallvecApp app = CallvecApp.start(CallvecConfig.builder().overrides(cfg2).build())) {
-      CommittedOutput all = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(90), Duration.ofSeconds(2),
-          () -> assertNull(app.failure(), "the restarted app failed"));
-      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(all, streams, play, expected, settings);
+      CommittedOutput all = CommittedOutput.read(broker.clientConfig(), sc.topics(), sc.streams().size(), Duration.ofSeconds(90),
+          Duration.ofSeconds(2), () -> assertNull(app.failure(), "the restarted app failed"));
+      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(all, sc.streams(), sc.play(), sc.expected(), sc.settings());
       v.assertClean();
       assertTrue(app.metrics().total("callvec.windows.resubmitted") > 0, "the restarted app resubmitted the windows left pending");
     }

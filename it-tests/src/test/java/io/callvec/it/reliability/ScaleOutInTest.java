@@ -7,22 +7,15 @@ import io.callvec.it.KafkaBroker;
 import io.callvec.it.RealKafka;
 import io.callvec.it.support.AppFleet;
 import io.callvec.it.support.AppInstance;
-import io.callvec.it.support.AppTopics;
-import io.callvec.it.support.CallFixtures;
 import io.callvec.it.support.ChunkFeeder;
 import io.callvec.it.support.CommittedOutput;
 import io.callvec.it.support.ExactlyOnceCheck;
+import io.callvec.it.support.FleetScenario;
 import io.callvec.it.support.Knobs;
-import io.callvec.it.support.ScenarioSettings;
 import io.callvec.it.support.WorkDirs;
-import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.Chunker;
-import io.callvec.topology.chunks.Recording;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,30 +36,32 @@ class ScaleOutInTest {
 
   private final Path work = WorkDirs.create("ScaleOutInTest");
 
-  @Test
-  void instancesJoiningAndLeavingMidStreamLoseAndDuplicateNothing(KafkaBroker broker) throws Exception {
-    int calls = Knobs.intKnob("calls", 6);
-    int trials = Knobs.intKnob("trials", 1);
-    double speed = Knobs.doubleKnob("speed", 1.0);
-    int callMs = Knobs.intKnob("callMs", 8000);
-    for (int trial = 1; trial <= trials; trial++) {
-      trial(broker, work.resolve("trial-" + trial), trial, calls, speed, callMs);
+  /**
+   * The run's size, from the knobs ({@code -Dcallvec.soak.<name>}, CI defaults here).
+   *
+   * @param callMs duration of call 0's agent channel, ms (later calls last longer)
+   */
+  private record Load(int calls, int trials, double speed, int callMs) {
+    static Load fromKnobs() {
+      return new Load(Knobs.intKnob("calls", 6), Knobs.intKnob("trials", 1), Knobs.doubleKnob("speed", 1.0), Knobs.intKnob("callMs", 8000));
     }
   }
 
-  private void trial(KafkaBroker broker, Path dir, int trial, int calls, double speed, int callMs) throws Exception {
-    String prefix = "scale-" + UUID.randomUUID().toString().substring(0, 8);
-    AppTopics topics = AppTopics.of(prefix);
-    broker.createTopics(ScenarioSettings.topics(topics, 6, (short) 1));
-    Map<String, String> app = ScenarioSettings.app(broker.bootstrapServers(), prefix + "-app", topics);
-    TopologySettings settings = ScenarioSettings.topology(app);
-    List<Recording> streams = CallFixtures.twoChannelCalls(prefix, calls, callMs, 400);
-    Map<String, float[]> expected = CallFixtures.expectedSegments(streams, settings);
-    Chunker.Options play = Chunker.Options.realTime().withSpeed(speed).withShuffle(5, 0.02, 100 + trial);
+  @Test
+  void instancesJoiningAndLeavingMidStreamLoseAndDuplicateNothing(KafkaBroker broker) throws Exception {
+    Load load = Load.fromKnobs();
+    for (int trial = 1; trial <= load.trials(); trial++) {
+      trial(broker, work.resolve("trial-" + trial), trial, load);
+    }
+  }
 
-    try (AppFleet fleet = new AppFleet(dir, 256, slot -> app)) {
+  private void trial(KafkaBroker broker, Path dir, int trial, Load load) throws Exception {
+    FleetScenario sc = FleetScenario.create(broker, "scale", 6, load.calls(), load.callMs());
+    Chunker.Options play = Chunker.Options.realTime().withSpeed(load.speed()).withShuffle(5, 0.02, 100 + trial);
+
+    try (AppFleet fleet = new AppFleet(dir, 256, slot -> sc.app())) {
       fleet.start(0, true).awaitReady(Duration.ofSeconds(90));
-      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
+      try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), sc.topics().input(), sc.streams(), play)) {
         // The gate keeps each step mid-stream however long a JVM takes to start on this machine.
         feeder.holdAt(0.5);
         feeder.awaitFraction(0.15, Duration.ofSeconds(120));
@@ -87,12 +82,12 @@ class ScaleOutInTest {
         feeder.release();
         feeder.awaitDone(Duration.ofSeconds(180));
       }
-      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, streams.size(), Duration.ofSeconds(150), Duration.ofSeconds(3),
-          fleet::assertRunningAlive);
-      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
+      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), sc.topics(), sc.streams().size(), Duration.ofSeconds(150),
+          Duration.ofSeconds(3), fleet::assertRunningAlive);
+      ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, sc.streams(), play, sc.expected(), sc.settings());
       double lastSegments = fleet.get(2).metric("callvec_segments_total").orElse(0);
       log.info("RESULT scenario=scale-out-in trial={} calls={} records={} segments={}/{} lost={} duplicated={} wrong={} "
-              + "segments_by_last_instance={} clean={}", trial, calls, v.recordsChecked(), v.deliveredSegments(), v.expectedSegments(),
+              + "segments_by_last_instance={} clean={}", trial, load.calls(), v.recordsChecked(), v.deliveredSegments(), v.expectedSegments(),
           v.lostSegments() + v.lostCalls(), v.duplicatedSegments() + v.duplicatedCalls(),
           v.wrongVectors() + v.wrongCalls() + v.unexpectedSegments(), lastSegments, v.clean());
       v.assertClean();

@@ -29,6 +29,20 @@ public final class CommittedOutput {
   public final List<ConsumerRecord<String, byte[]>> deadLetters = new ArrayList<>();
 
   /**
+   * Consumer settings of a reader that sees what a downstream consumer sees: {@code read_committed},
+   * from the earliest offset, in a group of its own ({@code groupPrefix-<random>}) that commits nothing.
+   */
+  static Properties readCommittedConsumer(Map<String, Object> clientConfig, String groupPrefix) {
+    Properties p = new Properties();
+    p.putAll(clientConfig);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, groupPrefix + "-" + UUID.randomUUID());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    return p;
+  }
+
+  /**
    * Reads until at least {@code expectedCalls} call embeddings have arrived and then {@code quiet}
    * longer (so that duplicates would show), or until {@code timeout}.
    *
@@ -40,12 +54,7 @@ public final class CommittedOutput {
    */
   public static CommittedOutput read(Map<String, Object> clientConfig, AppTopics topics, int expectedCalls, Duration timeout, Duration quiet,
       Runnable watchdog) {
-    Properties p = new Properties();
-    p.putAll(clientConfig);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    Properties p = readCommittedConsumer(clientConfig, "reader");
     CommittedOutput out = new CommittedOutput();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topics.segments(), topics.calls(), topics.dlq()));

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -124,18 +125,7 @@ public final class ExactlyOnceCheck {
         note(problems, problemLimit, "segment " + key + " vector cosine " + cos + " to the model's");
       }
     }
-    int lost = 0;
-    int duplicated = 0;
-    for (String key : expected.keySet()) {
-      int n = seen.getOrDefault(key, 0);
-      if (n == 0) {
-        lost++;
-        note(problems, problemLimit, "segment " + key + " lost");
-      } else if (n > 1) {
-        duplicated += n - 1;
-        note(problems, problemLimit, "segment " + key + " delivered " + n + " times");
-      }
-    }
+    Delivery segmentDelivery = delivery(expected.keySet(), seen, "segment", problems, problemLimit);
 
     // Contiguity: segment k of a stream starts at k × hop and carries index k.
     long hopSamples = (long) settings.frontEnd().hopMs() * TopologySettings.SAMPLES_PER_MS_16K;
@@ -200,18 +190,7 @@ public final class ExactlyOnceCheck {
             + expectedCallSegments.get(key) + "), cosine " + cos + " to the weighted mean of the expected segments");
       }
     }
-    int lostCalls = 0;
-    int duplicatedCalls = 0;
-    for (String key : expectedCallVectors.keySet()) {
-      int n = callsSeen.getOrDefault(key, 0);
-      if (n == 0) {
-        lostCalls++;
-        note(problems, problemLimit, "call embedding " + key + " lost");
-      } else if (n > 1) {
-        duplicatedCalls += n - 1;
-        note(problems, problemLimit, "call embedding " + key + " delivered " + n + " times");
-      }
-    }
+    Delivery callDelivery = delivery(expectedCallVectors.keySet(), callsSeen, "call embedding", problems, problemLimit);
 
     // Dead letters: exactly one DUPLICATE per duplicated chunk, nothing else.
     int expectedDeadLetters = 0;
@@ -232,8 +211,28 @@ public final class ExactlyOnceCheck {
       note(problems, problemLimit, duplicateLetters + " DUPLICATE dead letters, expected " + expectedDeadLetters);
     }
 
-    return new Verdict(expected.size(), out.segments.size(), lost, duplicated, unexpected, wrong, expectedCallVectors.size(), out.calls.size(),
-        lostCalls, duplicatedCalls, wrongCalls, nonContiguous, expectedDeadLetters, out.deadLetters.size(), List.copyOf(problems));
+    return new Verdict(expected.size(), out.segments.size(), segmentDelivery.lost(), segmentDelivery.duplicated(), unexpected, wrong,
+        expectedCallVectors.size(), out.calls.size(), callDelivery.lost(), callDelivery.duplicated(), wrongCalls, nonContiguous, expectedDeadLetters, out.deadLetters.size(), List.copyOf(problems));
+  }
+
+  /** Of the expected keys: how many never arrived, and how many extra copies arrived (n - 1 for a key seen n times). */
+  private record Delivery(int lost, int duplicated) {}
+
+  /** Counts lost and duplicated {@code expectedKeys} in {@code seen} (times each key arrived), noting each as "{@code what} key ...". */
+  private static Delivery delivery(Set<String> expectedKeys, Map<String, Integer> seen, String what, List<String> problems, int limit) {
+    int lost = 0;
+    int duplicated = 0;
+    for (String key : expectedKeys) {
+      int n = seen.getOrDefault(key, 0);
+      if (n == 0) {
+        lost++;
+        note(problems, limit, what + " " + key + " lost");
+      } else if (n > 1) {
+        duplicated += n - 1;
+        note(problems, limit, what + " " + key + " delivered " + n + " times");
+      }
+    }
+    return new Delivery(lost, duplicated);
   }
 
   private static void note(List<String> problems, int limit, String problem) {

@@ -8,10 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -34,12 +32,7 @@ public final class OutputPauseMeter implements AutoCloseable {
   private final Thread thread;
 
   private OutputPauseMeter(Map<String, Object> clientConfig, String segmentTopic) {
-    Properties p = new Properties();
-    p.putAll(clientConfig);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "pause-meter-" + UUID.randomUUID());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    Properties p = CommittedOutput.readCommittedConsumer(clientConfig, "pause-meter");
     thread = new Thread(() -> {
       try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
         consumer.subscribe(List.of(segmentTopic));

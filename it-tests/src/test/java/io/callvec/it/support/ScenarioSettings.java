@@ -2,8 +2,11 @@ package io.callvec.it.support;
 
 import io.callvec.app.CallvecConfig;
 import io.callvec.topology.TopologySettings;
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
@@ -36,6 +39,22 @@ public final class ScenarioSettings {
     m.put("num.stream.threads", "1");
     m.put("session.timeout.ms", Integer.toString(SESSION_TIMEOUT_MS));
     m.put("heartbeat.interval.ms", "1500");
+    return m;
+  }
+
+  /** A fresh name for one scenario's topics and application: {@code name-} and 8 random hex digits. */
+  public static String uniquePrefix(String name) {
+    return name + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /**
+   * {@link #app} of a scenario's one instance: application id {@code prefix-app}, state in {@code
+   * stateDir}, the HTTP endpoint on {@code httpPort} (-1 off, 0 a free port); a mutable map, to add to.
+   */
+  public static Map<String, String> singleInstance(String bootstrapServers, String prefix, AppTopics topics, Path stateDir, int httpPort) {
+    Map<String, String> m = new HashMap<>(app(bootstrapServers, prefix + "-app", topics));
+    m.put("state.dir", stateDir.toString());
+    m.put("callvec.http.port", Integer.toString(httpPort));
     return m;
   }
 

@@ -57,13 +57,18 @@ class ChannelStateTest {
     assertEquals(1, back.failedSegments);
   }
 
+  /** {@code s} as an older layout wrote it: the current bytes less the last {@code missingBytes}, version byte {@code layout}. */
+  private static byte[] olderLayout(ChannelState s, int layout, int missingBytes) {
+    byte[] current = s.toBytes();
+    byte[] older = Arrays.copyOf(current, current.length - missingBytes);
+    older[0] = (byte) layout;
+    return older;
+  }
+
   @Test
   void aStateInTheFirstLayoutReadsWithoutALastSeenTime() {
     ChannelState s = sample();
-    byte[] v3 = s.toBytes();
-    byte[] v1 = Arrays.copyOf(v3, v3.length - 12); // layout 1 ended after lastChunkTimestampMs
-    v1[0] = 1;
-    ChannelState back = ChannelState.fromBytes(v1);
+    ChannelState back = ChannelState.fromBytes(olderLayout(s, 1, 12)); // layout 1 ended after lastChunkTimestampMs
     assertSameExceptLastSeen(s, back);
     assertEquals(ChannelState.NEVER, back.lastSeenInputMs);
   }
@@ -72,10 +77,7 @@ class ChannelStateTest {
   void aStateInTheSecondLayoutReadsWithoutFailedSegments() {
     ChannelState s = sample();
     s.failedSegments = 0;
-    byte[] v3 = s.toBytes();
-    byte[] v2 = Arrays.copyOf(v3, v3.length - 4); // layout 2 ended after lastSeenInputMs
-    v2[0] = 2;
-    ChannelState back = ChannelState.fromBytes(v2);
+    ChannelState back = ChannelState.fromBytes(olderLayout(s, 2, 4)); // layout 2 ended after lastSeenInputMs
     assertSameExceptLastSeen(s, back);
     assertEquals(s.lastSeenInputMs, back.lastSeenInputMs);
     assertEquals(0, back.failedSegments);
