@@ -38,7 +38,8 @@ import java.util.function.Consumer;
  * <p><b>Positional mode</b> ({@link #createPositional}): the same chain, but the windowing stage is a
  * bare {@link WindowPlanner} that keeps no audio: the caller receives the 16 kHz audio as blocks and
  * the windows as positions ({@link #accept(long, long, byte[], WindowPlanner.Listener)}) and keeps the
- * audio itself (the streaming topology keeps it in a block store). The state is then a few hundred
+ * audio itself (the streaming topology's previous block layout, still used for the streams it
+ * started; new streams use the source-rate mode). The state is then a few hundred
  * bytes plus the reorder buffer, whatever the window length.
  *
  * <p><b>Source-rate mode</b> ({@link #createSourceBlocks}): positional, but the audio goes to a {@link
