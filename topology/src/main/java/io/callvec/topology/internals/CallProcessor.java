@@ -119,6 +119,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private ModelProvenance provenance;
   /** Voice activity detection: which windows go to the model, and their speech samples. */
   private final SpeechGate gate;
+  /** Front ends of recent streams, reused while the stored state is what they saved. */
+  private final FrontEnds frontEnds = new FrontEnds();
 
   public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
     this(settings, inference, metrics, SpeechDetection.off());
@@ -137,6 +139,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   @Override
   public void init(ProcessorContext<String, Output> context) {
     this.context = context;
+    frontEnds.clear();
     this.channels = context.getStateStore(CallvecTopology.CHANNEL_STORE);
     this.blocks = new AudioBlocks(context.getStateStore(CallvecTopology.BLOCK_STORE));
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
@@ -221,7 +224,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
               + " at " + state.sampleRateHz + " Hz, chunk is " + chunk.getEncoding() + " at " + chunk.getSampleRateHz() + " Hz");
         }
         sums.adopt(prefix, state); // a sum written inline by the previous version moves out of the per-chunk state
-        frontEnd = ChannelFrontEnd.fromBytes(state.frontEnd);
+        frontEnd = frontEnds.take(channelKey, state.frontEnd);
       }
 
       long recordTs = record.timestamp();
@@ -265,6 +268,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         timeIndex.move(TimeIndex.LAST_SEEN, prefix, state.lastSeenInputMs == ChannelState.NEVER ? null : state.lastSeenInputMs, input);
         state.lastSeenInputMs = input;
         channels.put(channelKey, state.toBytes());
+        frontEnds.keep(channelKey, frontEnd, state.frontEnd);
       }
     } catch (AudioFormatException e) {
       throw new InvalidChunkException(ChunkIntake.reasonOf(e.reason()), e.getMessage());
@@ -534,6 +538,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   // ---------------------------------------------------------------- end of call
 
   private void endChannel(byte[] prefix, ChannelState state, ChannelFrontEnd frontEnd, BlockWriter writer, CallEndReason reason) {
+    frontEnds.forget(Bytes.wrap(prefix));
     sums.adopt(prefix, state);
     frontEnd.finish(writer);
     state.frontEnd = new byte[0];
@@ -622,6 +627,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     // nobody drains. All stay pending in the store and are resubmitted by whichever instance
     // initialises this task next.
     dispatch.close();
+    frontEnds.clear();
     metrics.openStreams(-openStreamsHere);
     openStreamsHere = 0;
   }
