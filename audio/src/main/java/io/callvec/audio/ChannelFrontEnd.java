@@ -38,10 +38,18 @@ import java.util.function.Consumer;
  * <p><b>Positional mode</b> ({@link #createPositional}): the same chain, but the windowing stage is a
  * bare {@link WindowPlanner} that keeps no audio: the caller receives the 16 kHz audio as blocks and
  * the windows as positions ({@link #accept(long, long, byte[], WindowPlanner.Listener)}) and keeps the
- * audio itself (the streaming topology keeps it in a block store). The state is then a few hundred
+ * audio itself (the streaming topology's previous block layout, still used for the streams it
+ * started; new streams use the source-rate mode). The state is then a few hundred
  * bytes plus the reorder buffer, whatever the window length.
  *
- * <p><b>State</b> ({@link #toBytes()}, version 2): the settings, the three stages' states and their
+ * <p><b>Source-rate mode</b> ({@link #createSourceBlocks}): positional, but the audio goes to a {@link
+ * SourceListener} as the runs' source-rate samples (decoded chunks and inserted gap-fill silence)
+ * before resampling, and the resampler only counts: the caller keeps the audio compactly (as
+ * received) and computes a window's 16 kHz samples when it is cut, with {@link Resampler#render},
+ * bit-identical to what the other modes produce. The per-chunk state is then the settings, the
+ * reorder buffer and a few longs; no resampler history.
+ *
+ * <p><b>State</b> ({@link #toBytes()}, version 2; version 3 in source-rate mode): the settings, the three stages' states and their
  * counters; bounded by one window of 16 kHz floats (320 KB at 5 s), the reorder buffer (about the
  * lateness window at the source rate, 16 KB at 8 kHz) and the resampler's history (0.6 KB).
  * Not thread-safe: one instance per call x channel, used by one thread at a time.
@@ -50,12 +58,42 @@ public final class ChannelFrontEnd {
 
   private static final char STATE_KIND = 'F';
   private static final int STATE_VERSION = 2;
+  /** The state format of the source-rate mode ({@link #createSourceBlocks}). */
+  private static final int SOURCE_STATE_VERSION = 3;
+
+  /**
+   * Receives a source-rate front end's audio ({@link #createSourceBlocks}): the runs' samples at
+   * the source rate, and the windows as positions at 16 kHz.
+   */
+  public interface SourceListener extends WindowPlanner.Listener {
+    /**
+     * {@code length} (>= 1) source-rate samples of the current run, from run sample {@code
+     * runOffset}; copy what you keep. The run starts at source sample {@code runStartSource} of the
+     * call's timeline and at 16 kHz sample {@code runStart16k}; its 16 kHz output sample {@code j}
+     * is timeline sample {@code runStart16k + j} and is {@link Resampler#render} output {@code j} of
+     * the run's samples (windows never span two runs).
+     */
+    void sourceBlock(long runStart16k, long runStartSource, long runOffset, float[] samples, int offset, int length);
+
+    /** Not called in source-rate mode. */
+    @Override
+    default void block(long startSample, float[] samples, int offset, int length) {
+      throw new IllegalStateException("a source-rate front end reports no 16 kHz blocks");
+    }
+  }
 
   private final Encoding encoding;
   private final int sampleRateHz;
   private final FrontEndConfig config;
   private final CallAssembler assembler;
+  /** Null in source-rate mode, where the run counters below stand in for it. */
   private final Resampler resampler;
+  /** Source-rate mode: the current run's start (source and 16 kHz samples) and its counts. */
+  private final boolean sourceBlocks;
+  private long runStartSource;
+  private long runStart16k;
+  private long runInputSamples;
+  private long runOutputSamples;
   /** The windowing stage: a buffering segmenter, or (positional mode) a bare planner. */
   private final Segmenter segmenter;
   private final WindowPlanner planner;
@@ -75,7 +113,11 @@ public final class ChannelFrontEnd {
 
     @Override
     public void accept(float[] samples, int offset, int length) {
-      resampler.process(samples, offset, length, toSegmenter);
+      if (sourceBlocks) {
+        acceptSource(samples, offset, length);
+      } else {
+        resampler.process(samples, offset, length, toSegmenter);
+      }
     }
   };
 
@@ -88,6 +130,7 @@ public final class ChannelFrontEnd {
     this.resampler = r;
     this.segmenter = s;
     this.planner = p;
+    this.sourceBlocks = r == null;
   }
 
   /**
@@ -107,6 +150,18 @@ public final class ChannelFrontEnd {
    */
   public static ChannelFrontEnd createPositional(Encoding encoding, int sampleRateHz, FrontEndConfig config) {
     return create(encoding, sampleRateHz, config, true);
+  }
+
+  /**
+   * A front end in source-rate mode (see the class comment): windows are reported as positions and
+   * the audio as source-rate blocks to the {@link SourceListener} given to {@link #accept(long, long,
+   * byte[], WindowPlanner.Listener)} and {@link #finish(WindowPlanner.Listener)}.
+   */
+  public static ChannelFrontEnd createSourceBlocks(Encoding encoding, int sampleRateHz, FrontEndConfig config) {
+    ChannelFrontEnd positional = create(encoding, sampleRateHz, config, true); // validates everything
+    return new ChannelFrontEnd(
+        encoding, sampleRateHz, config, positional.assembler, null, null,
+        new WindowPlanner(config.windowSamples(), config.hopSamples(), config.minFinalWindowSamples()));
   }
 
   private static ChannelFrontEnd create(Encoding encoding, int sampleRateHz, FrontEndConfig config, boolean positional) {
@@ -188,6 +243,9 @@ public final class ChannelFrontEnd {
     if (planner == null) {
       throw new IllegalStateException("not a positional front end: use accept(sequence, timestamp, payload)");
     }
+    if (sourceBlocks && !(listener instanceof SourceListener)) {
+      throw new IllegalArgumentException("a source-rate front end needs a ChannelFrontEnd.SourceListener, got " + listener.getClass().getName());
+    }
   }
 
   private List<AudioWindow> acceptInternal(long sequenceNumber, long timestampMs, byte[] payload) {
@@ -242,6 +300,14 @@ public final class ChannelFrontEnd {
 
   private void startRun(long sourceStartSample) {
     endRun();
+    if (sourceBlocks) {
+      runStartSource = sourceStartSample;
+      runStart16k = Math.max(Resampler.outputLength(sourceStartSample, sampleRateHz), timelineEnd16k());
+      runInputSamples = 0;
+      runOutputSamples = 0;
+      planner.startRun(runStart16k, external);
+      return;
+    }
     resampler.reset();
     // Rounding both run ends to 16 kHz could place a run one sample before the previous run's end.
     long start16k = Math.max(Resampler.outputLength(sourceStartSample, sampleRateHz), timelineEnd16k());
@@ -253,6 +319,13 @@ public final class ChannelFrontEnd {
   }
 
   private void endRun() {
+    if (sourceBlocks) {
+      if (planner.isRunOpen()) {
+        advance(Resampler.outputLength(runInputSamples, sampleRateHz));
+        planner.endRun(external);
+      }
+      return;
+    }
     if (planner != null ? planner.isRunOpen() : segmenter.isRunOpen()) {
       resampler.flush(toSegmenter);
       if (planner != null) {
@@ -260,6 +333,26 @@ public final class ChannelFrontEnd {
       } else {
         segmenter.endRun(collector);
       }
+    }
+  }
+
+  /** Source-rate mode: the samples go to the listener as they are; the planner learns the 16 kHz count. */
+  private void acceptSource(float[] samples, int offset, int length) {
+    if (length == 0) {
+      return;
+    }
+    ((SourceListener) external).sourceBlock(runStart16k, runStartSource, runInputSamples, samples, offset, length);
+    runInputSamples += length;
+    advance(Resampler.readyOutputs(runInputSamples, sampleRateHz));
+  }
+
+  private void advance(long outputsNow) {
+    long n = outputsNow - runOutputSamples;
+    runOutputSamples = outputsNow;
+    while (n > 0) {
+      int step = (int) Math.min(n, Integer.MAX_VALUE);
+      planner.advance(step, external);
+      n -= step;
     }
   }
 
@@ -345,7 +438,7 @@ public final class ChannelFrontEnd {
    */
   public byte[] toBytes() {
     StateWriter w = new StateWriter(1024 + (segmenter == null ? 0 : 4 * segmenter.bufferedSamples()) + 4 * (int) assembler.bufferedSamples());
-    w.header(STATE_KIND, STATE_VERSION)
+    w.header(STATE_KIND, sourceBlocks ? SOURCE_STATE_VERSION : STATE_VERSION)
         .writeByte(encoding.code())
         .writeInt(sampleRateHz)
         .writeInt(config.maxPayloadBytes())
@@ -357,6 +450,11 @@ public final class ChannelFrontEnd {
         .writeInt(config.minFinalWindowMs())
         .writeBoolean(finished);
     assembler.writeTo(w);
+    if (sourceBlocks) {
+      w.writeLong(runStartSource).writeLong(runStart16k).writeLong(runInputSamples).writeLong(runOutputSamples);
+      planner.writeTo(w);
+      return w.toByteArray();
+    }
     resampler.writeTo(w);
     w.writeBoolean(planner != null);
     if (planner != null) {
@@ -374,7 +472,9 @@ public final class ChannelFrontEnd {
    *     inconsistent, or was written by a build with a different resampler design
    */
   public static ChannelFrontEnd fromBytes(byte[] state) {
-    StateReader r = StateReader.of(state, "front-end state").header(STATE_KIND, STATE_VERSION, "front-end state");
+    boolean source = state != null && state.length >= 4 && state[3] == SOURCE_STATE_VERSION;
+    StateReader r = StateReader.of(state, "front-end state")
+        .header(STATE_KIND, source ? SOURCE_STATE_VERSION : STATE_VERSION, "front-end state");
     Encoding enc = Encoding.fromCode(r.readByte());
     int rate = r.readInt("sample rate (Hz)", Resampler.MIN_INPUT_RATE_HZ, Resampler.MAX_INPUT_RATE_HZ);
     FrontEndConfig cfg;
@@ -385,6 +485,9 @@ public final class ChannelFrontEnd {
     }
     boolean fin = r.readBoolean();
     CallAssembler a = CallAssembler.readFrom(r);
+    if (source) {
+      return readSourceMode(r, enc, rate, cfg, fin, a);
+    }
     Resampler res = Resampler.readFrom(r);
     boolean positional = r.readBoolean();
     Segmenter s = positional ? null : Segmenter.readFrom(r);
@@ -398,6 +501,33 @@ public final class ChannelFrontEnd {
         w == cfg.windowSamples() && h == cfg.hopSamples() && m == cfg.minFinalWindowSamples(),
         "windowing settings differ from the stored configuration");
     ChannelFrontEnd fe = new ChannelFrontEnd(enc, rate, cfg, a, res, s, p);
+    fe.finished = fin;
+    return fe;
+  }
+
+  /** The rest of a version-3 (source-rate mode) state, after the assembler's. */
+  private static ChannelFrontEnd readSourceMode(StateReader r, Encoding enc, int rate, FrontEndConfig cfg, boolean fin, CallAssembler a) {
+    long runSource = r.readLong("run start (source samples)", 0, Long.MAX_VALUE / 4);
+    long run16k = r.readLong("run start (16 kHz samples)", 0, Long.MAX_VALUE / 4);
+    long in = r.readLong("run input samples", 0, Long.MAX_VALUE / 4);
+    long out = r.readLong("run output samples", 0, Long.MAX_VALUE / 4);
+    WindowPlanner p = WindowPlanner.readFrom(r);
+    r.end();
+    r.require(a.sampleRateHz() == rate, "assembler rate differs from " + rate + " Hz");
+    r.require(
+        p.windowSamples() == cfg.windowSamples() && p.hopSamples() == cfg.hopSamples() && p.minFinalSamples() == cfg.minFinalWindowSamples(),
+        "windowing settings differ from the stored configuration");
+    if (p.isRunOpen()) {
+      r.require(
+          out == Resampler.readyOutputs(in, rate),
+          "run output count " + out + " does not match its " + in + " input samples (expected " + Resampler.readyOutputs(in, rate) + ")");
+      r.require(p.timelineEnd() == run16k + out, "planner at " + p.timelineEnd() + ", run ends at " + (run16k + out));
+    }
+    ChannelFrontEnd fe = new ChannelFrontEnd(enc, rate, cfg, a, null, null, p);
+    fe.runStartSource = runSource;
+    fe.runStart16k = run16k;
+    fe.runInputSamples = in;
+    fe.runOutputSamples = out;
     fe.finished = fin;
     return fe;
   }

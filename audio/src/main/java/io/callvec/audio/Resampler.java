@@ -183,6 +183,102 @@ public final class Resampler {
     return Math.floorDiv(2 * inputSamples * l + m, 2 * m);
   }
 
+  /**
+   * Outputs ready after {@code inputSamples} inputs of a stream that is not flushed: those whose
+   * inputs are all present (as {@link #process} emits them). With {@link #outputLength} (after
+   * {@link #flush}) this lets a caller follow the output count without resampling.
+   */
+  public static long readyOutputs(long inputSamples, int inputRateHz) {
+    PolyphaseFilter f = filterOf(inputRateHz);
+    if (f == null) {
+      return inputSamples;
+    }
+    long x = inputSamples - f.halfWidth;
+    return x <= 0 ? 0 : Math.floorDiv(x * f.up + f.down - 1, f.down);
+  }
+
+  /** The shared table of a validated rate (null for pass-through); allocates nothing when cached. */
+  private static PolyphaseFilter filterOf(int inputRateHz) {
+    if (inputRateHz < MIN_INPUT_RATE_HZ || inputRateHz > MAX_INPUT_RATE_HZ) {
+      throw new AudioFormatException(
+          Reason.UNSUPPORTED_SAMPLE_RATE,
+          "input rate " + inputRateHz + " Hz is outside [" + MIN_INPUT_RATE_HZ + ", " + MAX_INPUT_RATE_HZ + "] Hz");
+    }
+    if (inputRateHz == OUTPUT_RATE_HZ) {
+      return null;
+    }
+    try {
+      return PolyphaseFilter.get(inputRateHz, OUTPUT_RATE_HZ);
+    } catch (IllegalArgumentException e) {
+      throw new AudioFormatException(Reason.UNSUPPORTED_SAMPLE_RATE, "input rate " + inputRateHz + " Hz: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The input samples [{@code result[0]}, {@code result[1]}) that outputs [{@code firstOutput},
+   * {@code endOutput}) of a stream read (indices from the stream's start; may reach before 0 or past
+   * the end, where the input counts as silence).
+   */
+  public static long[] inputSpan(long firstOutput, long endOutput, int inputRateHz) {
+    if (endOutput <= firstOutput) {
+      throw new IllegalArgumentException("empty output range [" + firstOutput + ", " + endOutput + ")");
+    }
+    PolyphaseFilter f = filterOf(inputRateHz);
+    if (f == null) {
+      return new long[] {firstOutput, endOutput};
+    }
+    return new long[] {
+      Math.floorDiv(firstOutput * f.down, f.up) - f.halfWidth + 1,
+      Math.floorDiv((endOutput - 1) * f.down, f.up) + f.halfWidth + 1
+    };
+  }
+
+  /**
+   * Computes outputs [{@code firstOutput}, {@code firstOutput + count}) of a stream (one run, from
+   * its {@link #reset()}) from its input samples, bit-identical to what {@link #process} and {@link
+   * #flush} produce for them: the entry point for audio kept at the source rate and resampled only
+   * when a window is cut.
+   *
+   * @param input the stream's input samples [{@code inputStart}, {@code inputStart + inputLength})
+   *     (indices from the stream's start); inputs outside that range are taken as silence, so it must
+   *     hold every existing input of {@link #inputSpan} (before 0 and after the stream's end there is
+   *     none)
+   * @param out receives the outputs from {@code outOffset}
+   */
+  public static void render(
+      int inputRateHz, float[] input, long inputStart, int inputLength, long firstOutput, int count, float[] out, int outOffset) {
+    java.util.Objects.checkFromIndexSize(0, inputLength, input.length);
+    java.util.Objects.checkFromIndexSize(outOffset, count, out.length);
+    if (firstOutput < 0) {
+      throw new IllegalArgumentException("firstOutput must be >= 0, was " + firstOutput);
+    }
+    if (count == 0) {
+      return;
+    }
+    long[] span = inputSpan(firstOutput, firstOutput + count, inputRateHz);
+    int n = Math.toIntExact(span[1] - span[0]);
+    float[] window = new float[n];
+    long from = Math.max(span[0], inputStart);
+    long to = Math.min(span[1], inputStart + inputLength);
+    if (to > from) {
+      System.arraycopy(input, (int) (from - inputStart), window, (int) (from - span[0]), (int) (to - from));
+    }
+    Resampler r = new Resampler(inputRateHz);
+    if (r.filter == null) {
+      System.arraycopy(window, 0, out, outOffset, count);
+      return;
+    }
+    r.buf = window;
+    r.bufStart = span[0];
+    r.bufLen = n;
+    r.outputSamples = firstOutput;
+    int[] at = {outOffset};
+    r.produce(firstOutput + count, (samples, offset, length) -> {
+      System.arraycopy(samples, offset, out, at[0], length);
+      at[0] += length;
+    });
+  }
+
   /** A one-line description of the filter design. */
   public String describe() {
     return inputRateHz + " -> " + OUTPUT_RATE_HZ + " Hz: "

@@ -101,12 +101,33 @@ public final class WindowPlanner {
       throw new IllegalStateException("no run is open: call startRun first");
     }
     java.util.Objects.checkFromIndexSize(offset, length, input.length);
+    appendInternal(input, offset, length, out);
+  }
+
+  /**
+   * Advances the current run by {@code length} samples without receiving them (no {@link
+   * Listener#block} calls), announcing every window they complete: for a caller that keeps the
+   * audio itself in another form (e.g. at the source rate) and only needs the windows' positions.
+   */
+  public void advance(int length, Listener out) {
+    if (!runOpen) {
+      throw new IllegalStateException("no run is open: call startRun first");
+    }
+    if (length < 0) {
+      throw new IllegalArgumentException("length must be >= 0, was " + length);
+    }
+    appendInternal(null, 0, length, out);
+  }
+
+  private void appendInternal(float[] input, int offset, int length, Listener out) {
     samples += length;
     int done = 0;
     while (done < length) {
       long nextBoundary = runStart + ((timelineEnd - runStart) / hopSamples + 1) * hopSamples;
       int n = (int) Math.min(length - done, nextBoundary - timelineEnd);
-      out.block(timelineEnd, input, offset + done, n);
+      if (input != null) {
+        out.block(timelineEnd, input, offset + done, n);
+      }
       done += n;
       timelineEnd += n;
       while (timelineEnd - nextWindowStart >= windowSamples) {

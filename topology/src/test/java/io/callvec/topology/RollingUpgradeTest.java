@@ -13,11 +13,16 @@ import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.Vectors;
 import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
+import io.callvec.topology.internals.CallProcessor;
 import io.callvec.topology.internals.StoreKeys;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +35,11 @@ import org.junit.jupiter.api.Test;
  * spelled out independently of the production code: layout 4 is layout 5 without its last five
  * int64 (the sequence tracking and end-of-stream wait); layout 3 is layout 4 with {@code [int32
  * dimension][dimension × float64]} after the end reason, and no vector-sum entry in the pending store.
+ *
+ * <p>Audio blocks: the previous version kept a stream's audio as 16 kHz float blocks with a
+ * resampling front end (state version 2); this version writes that layout only in its reference mode
+ * ({@link CallProcessor#REFERENCE_BLOCKS_PROPERTY}). Its stores are copied into an instance of this
+ * version, which finishes the stream from them.
  */
 class RollingUpgradeTest {
   private static final String CALL = "call-upgrade";
@@ -95,6 +105,103 @@ class RollingUpgradeTest {
       assertTrue(cosine(Vectors.fromBytes(referenceCall.getVector(), referenceCall.getDimension()), got) >= 0.99999);
       assertNull(pending.get(sumKey), "the sum is deleted with the call");
     }
+  }
+
+  @Test
+  void aStreamWithThePreviousVersionsFloatBlocksIsFinishedFromThemWithTheSameOutput() throws Exception {
+    Recording s = TopologyHarness.stream(CALL, 0, 17_300, 7);
+    List<AudioChunk> chunks = Chunker.chunks(s, Chunker.Options.realTime());
+    List<SegmentEmbedding> reference;
+    CallEmbedding referenceCall;
+    try (TopologyHarness h = new TopologyHarness()) {
+      h.pipe(chunks);
+      h.awaitCalls(1);
+      reference = sorted(h.segmentsSeen);
+      referenceCall = h.callsSeen.get(0).value();
+    }
+
+    byte[] prefix = StoreKeys.channelPrefix(CALL, 0);
+    Map<String, List<KeyValue<Object, Object>>> previous = new java.util.HashMap<>();
+    List<SegmentEmbedding> before;
+    System.setProperty(CallProcessor.REFERENCE_BLOCKS_PROPERTY, "true");
+    try (TopologyHarness old = new TopologyHarness()) {
+      System.clearProperty(CallProcessor.REFERENCE_BLOCKS_PROPERTY);
+      old.pipe(chunks.subList(0, FIRST_PART_CHUNKS));
+      old.awaitSegments(2); // both windows cut so far: nothing is pending inference
+      old.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+      before = sorted(old.segmentsSeen);
+      List<byte[]> blocks = values(old, CallvecTopology.BLOCK_STORE);
+      assertTrue(blocks.size() > 10, "the unfinished window's audio is buffered: " + blocks.size() + " blocks");
+      for (byte[] b : blocks) {
+        assertEquals(0, (b.length - 8) % 4, "a 16 kHz float block: int64 timestamp + float32 samples");
+        assertTrue(b[7] == 0 || b[7] == -1, "its first int64 is a plain timestamp");
+      }
+      byte[] state = old.driver.<Bytes, byte[]>getKeyValueStore(CallvecTopology.CHANNEL_STORE).get(Bytes.wrap(prefix));
+      assertTrue(indexOf(state, new byte[] {'C', 'V', 'F', 2}) >= 0, "the previous version's front-end state (version 2) is in the channel state");
+      for (String store : STORES) {
+        List<KeyValue<Object, Object>> all = new ArrayList<>();
+        try (KeyValueIterator<Object, Object> it = old.driver.getKeyValueStore(store).all()) {
+          it.forEachRemaining(all::add);
+        }
+        previous.put(store, all);
+      }
+    } finally {
+      System.clearProperty(CallProcessor.REFERENCE_BLOCKS_PROPERTY);
+    }
+
+    try (TopologyHarness h = new TopologyHarness()) {
+      for (String store : STORES) {
+        KeyValueStore<Object, Object> target = h.driver.getKeyValueStore(store);
+        previous.get(store).forEach(kv -> target.put(kv.key, kv.value));
+      }
+      h.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+      h.pipe(chunks.subList(FIRST_PART_CHUNKS, FIRST_PART_CHUNKS + 50));
+      for (byte[] b : values(h, CallvecTopology.BLOCK_STORE)) {
+        assertTrue(b[7] == 0 || b[7] == -1, "the stream keeps the layout it started with");
+      }
+      h.pipe(chunks.subList(FIRST_PART_CHUNKS + 50, chunks.size()));
+      h.awaitCalls(1);
+      List<SegmentEmbedding> all = new ArrayList<>(before);
+      all.addAll(sorted(h.segmentsSeen));
+      assertEquals(reference.size(), all.size());
+      for (int i = 0; i < reference.size(); i++) {
+        assertEquals(reference.get(i).getSegmentIndex(), all.get(i).getSegmentIndex());
+        assertEquals(reference.get(i).getStartSample16k(), all.get(i).getStartSample16k());
+        assertEquals(reference.get(i).getEndSample16k(), all.get(i).getEndSample16k());
+        assertTrue(cosine(vec(reference.get(i)), vec(all.get(i))) >= 0.99999, "segment " + i);
+      }
+      CallEmbedding call = h.callsSeen.get(0).value();
+      assertEquals(referenceCall.getSegmentCount(), call.getSegmentCount());
+      assertEquals(referenceCall.getSpeechDurationMs(), call.getSpeechDurationMs());
+      assertTrue(cosine(Vectors.fromBytes(referenceCall.getVector(), referenceCall.getDimension()),
+          Vectors.fromBytes(call.getVector(), call.getDimension())) >= 0.99999);
+      assertTrue(values(h, CallvecTopology.BLOCK_STORE).isEmpty(), "the blocks are deleted with the call");
+    }
+  }
+
+  private static final List<String> STORES = List.of(
+      CallvecTopology.CHANNEL_STORE, CallvecTopology.BLOCK_STORE, CallvecTopology.PENDING_STORE,
+      CallvecTopology.ENDED_STORE, CallvecTopology.TIME_INDEX_STORE, CallvecTopology.VAD_STORE);
+
+  private static List<byte[]> values(TopologyHarness h, String store) {
+    List<byte[]> out = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = h.driver.<Bytes, byte[]>getKeyValueStore(store).all()) {
+      it.forEachRemaining(kv -> out.add(kv.value));
+    }
+    return out;
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   /** Layout 3 of the previous version: layout 4 with the sum inline after the end reason. */

@@ -1,6 +1,7 @@
 package io.callvec.audio.internal;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The polyphase windowed-sinc tables of a rational resampler {@code inRate -> outRate}, shared and
@@ -14,6 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * the two agree closely on band-limited speech; the stopband starts below fN so nothing above the
  * output Nyquist frequency aliases (downsampling) and no image of in-band content survives
  * (upsampling).
+ *
+ * <p><b>Cache.</b> {@link #get} keeps the {@value #CACHED_TABLES} most recently used tables (at most
+ * {@value #MAX_TABLE_COEFFICIENTS} floats = 4 MiB each, so at most 32 MiB; the 8 kHz table is 1.2
+ * KiB): a stream of calls in many distinct sample rates costs table rebuilds, never unbounded memory.
+ * An evicted table stays alive only as long as a resampler still holds it.
  *
  * <p>Output sample {@code n} sits at input time {@code t = n M / L} (input samples), i.e. the
  * filter's delay is compensated. With {@code a = floor(n M / L)} and phase {@code p = (n M) mod L},
@@ -33,7 +39,16 @@ public final class PolyphaseFilter {
   /** Largest table accepted, coefficients (L x T floats; 4 MiB). */
   public static final int MAX_TABLE_COEFFICIENTS = 1 << 20;
 
-  private static final ConcurrentHashMap<Long, PolyphaseFilter> CACHE = new ConcurrentHashMap<>();
+  /** Tables kept by {@link #get}, least recently used evicted first. */
+  public static final int CACHED_TABLES = 8;
+
+  /** Access-ordered LRU; guarded by itself. */
+  private static final LinkedHashMap<Long, PolyphaseFilter> CACHE = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, PolyphaseFilter> eldest) {
+      return size() > CACHED_TABLES;
+    }
+  };
 
   /** Upsampling factor L (phases). */
   public final int up;
@@ -95,10 +110,39 @@ public final class PolyphaseFilter {
     }
   }
 
-  /** The shared filter for {@code inRateHz -> outRateHz}. */
+  /**
+   * The shared filter for {@code inRateHz -> outRateHz}, from the bounded cache (see the class
+   * comment); built outside the cache's lock on a miss.
+   *
+   * @throws IllegalArgumentException if the table would exceed {@value #MAX_TABLE_COEFFICIENTS} coefficients
+   */
   public static PolyphaseFilter get(int inRateHz, int outRateHz) {
     long key = (long) inRateHz << 32 | outRateHz;
-    return CACHE.computeIfAbsent(key, k -> new PolyphaseFilter(inRateHz, outRateHz));
+    synchronized (CACHE) {
+      PolyphaseFilter f = CACHE.get(key);
+      if (f != null) {
+        return f;
+      }
+    }
+    PolyphaseFilter built = new PolyphaseFilter(inRateHz, outRateHz);
+    synchronized (CACHE) {
+      PolyphaseFilter raced = CACHE.putIfAbsent(key, built);
+      return raced != null ? raced : built;
+    }
+  }
+
+  /** Tables in the cache now (at most {@value #CACHED_TABLES}). */
+  public static int cachedTables() {
+    synchronized (CACHE) {
+      return CACHE.size();
+    }
+  }
+
+  /** Whether the table for {@code inRateHz -> outRateHz} is in the cache now (does not touch its recency). */
+  public static boolean isCached(int inRateHz, int outRateHz) {
+    synchronized (CACHE) {
+      return CACHE.containsKey((long) inRateHz << 32 | outRateHz);
+    }
   }
 
   /** Coefficient j of phase p (a copy of the table's value). */

@@ -4,7 +4,6 @@ import io.callvec.audio.AudioFormatException;
 import io.callvec.audio.ChannelFrontEnd;
 import io.callvec.audio.Encoding;
 import io.callvec.audio.FrontEndCounters;
-import io.callvec.audio.WindowPlanner;
 import io.callvec.model.ModelInfo;
 import io.callvec.model.batch.PoisonWindowException;
 import io.callvec.schemas.AudioChunk;
@@ -22,7 +21,6 @@ import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.ChunkMapping;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,7 +88,15 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   public static final String HEADER_DETAIL = DeadLetters.HEADER_DETAIL;
   public static final String HEADER_SOURCE = DeadLetters.HEADER_SOURCE;
 
-  private static final int BLOCK_HEADER_BYTES = 8;
+  /**
+   * System property: when {@code true}, streams started by this instance keep their audio as 16 kHz
+   * float blocks, resampled chunk by chunk, as the previous version did (see {@link AudioBlocks}):
+   * a reference mode for tests and benchmarks; the default keeps the audio as received.
+   */
+  public static final String REFERENCE_BLOCKS_PROPERTY = "callvec.blocks.reference16k";
+
+  /** Whether new streams use the 16 kHz float layout ({@link #REFERENCE_BLOCKS_PROPERTY}). */
+  private final boolean float16kBlocks = Boolean.getBoolean(REFERENCE_BLOCKS_PROPERTY);
 
   private final TopologySettings settings;
   private final InferenceClient inference;
@@ -98,7 +104,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   private ProcessorContext<String, Output> context;
   private KeyValueStore<Bytes, byte[]> channels;
-  private KeyValueStore<Bytes, byte[]> blocks;
+  private AudioBlocks blocks;
   private KeyValueStore<Bytes, byte[]> pending;
   /** The channels' running vector sums (in the pending store), written when a segment is pooled. */
   private CallSums sums;
@@ -117,6 +123,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private final SpeechGate gate;
   /** When an end-of-stream chunk closes its stream (at once, or after the missing chunks or the reorder lateness). */
   private final StreamEnding ending;
+  /** Front ends of recent streams, reused while the stored state is what they saved. */
+  private final FrontEnds frontEnds = new FrontEnds();
 
   public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics) {
     this(settings, inference, metrics, SpeechDetection.off());
@@ -136,8 +144,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   @Override
   public void init(ProcessorContext<String, Output> context) {
     this.context = context;
+    frontEnds.clear();
     this.channels = context.getStateStore(CallvecTopology.CHANNEL_STORE);
-    this.blocks = context.getStateStore(CallvecTopology.BLOCK_STORE);
+    this.blocks = new AudioBlocks(context.getStateStore(CallvecTopology.BLOCK_STORE));
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
     this.sums = new CallSums(pending);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
@@ -210,7 +219,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     }
     try {
       if (stored == null) {
-        frontEnd = ChannelFrontEnd.createPositional(encoding, chunk.getSampleRateHz(), settings.frontEnd());
+        frontEnd = float16kBlocks
+            ? ChannelFrontEnd.createPositional(encoding, chunk.getSampleRateHz(), settings.frontEnd())
+            : ChannelFrontEnd.createSourceBlocks(encoding, chunk.getSampleRateHz(), settings.frontEnd());
         state = new ChannelState();
         state.channelName = channel.getName() == null ? "" : channel.getName();
         state.encodingOrdinal = chunk.getEncoding().ordinal();
@@ -223,11 +234,12 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         }
         sums.adopt(prefix, state); // a sum written inline by the previous version moves out of the per-chunk state
         StreamEnding.admit(state, callId + "/" + channel.getIndex(), chunk.getSequenceNumber());
-        frontEnd = ChannelFrontEnd.fromBytes(state.frontEnd);
+        frontEnd = frontEnds.take(channelKey, state.frontEnd);
       }
 
       long recordTs = record.timestamp();
-      BlockWriter writer = new BlockWriter(prefix, state, recordTs);
+      BlockWriter writer = new BlockWriter(prefix, state, encoding, recordTs);
+      boolean newRun = false;
       if (payloadBytes > 0) {
         byte[] payload = ChunkMapping.payloadBytes(chunk);
         FrontEndCounters before = frontEnd.counters();
@@ -235,6 +247,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         FrontEndCounters after = frontEnd.counters();
         metrics.gapFilled((after.gapFilledSamples() - before.gapFilledSamples()) * 16_000L / chunk.getSampleRateHz());
         metrics.newRuns(after.longGaps() - before.longGaps());
+        newRun = after.runs() > before.runs();
         if (after.duplicateChunks() > before.duplicateChunks()) {
           metrics.chunk("duplicate");
           throw new InvalidChunkException(DeadLetterReason.DUPLICATE, "duplicate of an accepted chunk (sequence " + chunk.getSequenceNumber() + ")");
@@ -260,33 +273,41 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       } else {
         state.frontEnd = frontEnd.toBytes();
         state.nextWindowStart = frontEnd.nextWindowStart16k();
+        if (newRun) {
+          pruneBlocks(prefix, state); // a run ended: its audio no window took is dropped (runs shorter than a window included)
+        }
         timeIndex.move(TimeIndex.LAST_SEEN, prefix, state.lastSeenInputMs == ChannelState.NEVER ? null : state.lastSeenInputMs, input);
         state.lastSeenInputMs = input;
         channels.put(channelKey, state.toBytes());
+        frontEnds.keep(channelKey, frontEnd, state.frontEnd);
       }
     } catch (AudioFormatException e) {
       throw new InvalidChunkException(ChunkIntake.reasonOf(e.reason()), e.getMessage());
     }
   }
 
-  /** Writes front-end output to the block store and cuts windows. */
-  private final class BlockWriter implements WindowPlanner.Listener {
+  /** Writes front-end output to the block store ({@link AudioBlocks}, either layout) and cuts windows. */
+  private final class BlockWriter implements ChannelFrontEnd.SourceListener {
     private final byte[] prefix;
     private final ChannelState state;
+    private final Encoding encoding;
     private final long recordTs;
 
-    BlockWriter(byte[] prefix, ChannelState state, long recordTs) {
+    BlockWriter(byte[] prefix, ChannelState state, Encoding encoding, long recordTs) {
       this.prefix = prefix;
       this.state = state;
+      this.encoding = encoding;
       this.recordTs = recordTs;
     }
 
     @Override
     public void block(long startSample, float[] samples, int offset, int length) {
-      ByteBuffer b = ByteBuffer.allocate(BLOCK_HEADER_BYTES + 4 * length).order(ByteOrder.LITTLE_ENDIAN);
-      b.putLong(recordTs);
-      b.asFloatBuffer().put(samples, offset, length);
-      blocks.put(StoreKeys.withLong(prefix, startSample), b.array());
+      blocks.writeFloat16k(prefix, startSample, recordTs, samples, offset, length);
+    }
+
+    @Override
+    public void sourceBlock(long runStart16k, long runStartSource, long runOffset, float[] samples, int offset, int length) {
+      blocks.writeSource(prefix, encoding, state.sampleRateHz, runStart16k, runStartSource, runOffset, recordTs, samples, offset, length);
     }
 
     @Override
@@ -323,32 +344,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   /** The window's 16 kHz audio, from the block store. */
   private float[] readWindow(byte[] prefix, PendingWindow w) {
-    float[] out = new float[w.lengthSamples()];
-    long end = w.startSample() + w.lengthSamples();
-    int filled = 0;
-    long expected = w.startSample();
-    try (KeyValueIterator<Bytes, byte[]> it = blocks.range(StoreKeys.withLong(prefix, w.startSample()), StoreKeys.withLong(prefix, end - 1))) {
-      while (it.hasNext()) {
-        KeyValue<Bytes, byte[]> kv = it.next();
-        long blockStart = StoreKeys.trailingLong(kv.key.get());
-        if (blockStart != expected) {
-          throw new IllegalStateException("audio block missing at sample " + expected + " (next block starts at " + blockStart + ")");
-        }
-        ByteBuffer b = ByteBuffer.wrap(kv.value).order(ByteOrder.LITTLE_ENDIAN);
-        long ts = b.getLong();
-        w.observeChunkTimestamp(ts);
-        int blockSamples = (kv.value.length - BLOCK_HEADER_BYTES) / 4;
-        int n = (int) Math.min(blockSamples, end - blockStart);
-        b.asFloatBuffer().get(out, filled, n);
-        filled += n;
-        expected = blockStart + blockSamples;
-      }
-    }
-    if (filled != w.lengthSamples()) {
-      throw new IllegalStateException("window " + w.segmentIndex() + " of " + StoreKeys.callId(prefix) + " needs " + w.lengthSamples()
-          + " samples from " + w.startSample() + ", the block store holds " + filled);
-    }
-    return out;
+    return blocks.readWindow(prefix, w);
   }
 
   private void resubmitPending() {
@@ -533,7 +529,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         keepFrom = Math.min(keepFrom, PendingWindow.fromBytes(it.next().value).startSample());
       }
     }
-    deleteRange(blocks, prefix, keepFrom);
+    blocks.prune(prefix, keepFrom);
   }
 
   /** Deletes keys {@code prefix + [MIN, below)} of a store. */
@@ -553,6 +549,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   // ---------------------------------------------------------------- end of call
 
   private void endChannel(byte[] prefix, ChannelState state, ChannelFrontEnd frontEnd, BlockWriter writer, CallEndReason reason) {
+    frontEnds.forget(Bytes.wrap(prefix));
     sums.adopt(prefix, state);
     ending.closing(prefix, state);
     frontEnd.finish(writer);
@@ -614,7 +611,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
       metrics.callWithoutSegments();
     }
     Bytes channelKey = Bytes.wrap(prefix);
-    deleteRange(blocks, prefix, Long.MAX_VALUE);
+    blocks.deleteAll(prefix);
     deleteRange(pending, prefix, Long.MAX_VALUE); // pending windows and the vector sum (CallSums.KEY_INDEX)
     gate.delete(prefix);
     channels.delete(channelKey);
@@ -644,7 +641,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   /** Ends a stream from a punctuator: its front end's buffered audio is flushed and its last windows cut. */
   private void endWithoutChunk(byte[] prefix, ChannelState state, CallEndReason reason) {
-    endChannel(prefix, state, ChannelFrontEnd.fromBytes(state.frontEnd), new BlockWriter(prefix, state, state.lastChunkTimestampMs), reason);
+    ChannelFrontEnd frontEnd = ChannelFrontEnd.fromBytes(state.frontEnd);
+    endChannel(prefix, state, frontEnd, new BlockWriter(prefix, state, frontEnd.encoding(), state.lastChunkTimestampMs), reason);
   }
 
   @Override
@@ -653,6 +651,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     // nobody drains. All stay pending in the store and are resubmitted by whichever instance
     // initialises this task next.
     dispatch.close();
+    frontEnds.clear();
     metrics.openStreams(-openStreamsHere);
     openStreamsHere = 0;
   }
