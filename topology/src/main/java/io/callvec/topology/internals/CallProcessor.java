@@ -4,23 +4,18 @@ import io.callvec.audio.AudioFormatException;
 import io.callvec.audio.ChannelFrontEnd;
 import io.callvec.audio.Encoding;
 import io.callvec.audio.FrontEndCounters;
-import io.callvec.model.ModelInfo;
 import io.callvec.model.batch.PoisonWindowException;
 import io.callvec.schemas.AudioChunk;
 import io.callvec.schemas.AudioEncoding;
-import io.callvec.schemas.CallEmbedding;
 import io.callvec.schemas.CallEndReason;
 import io.callvec.schemas.Channel;
-import io.callvec.schemas.ModelProvenance;
 import io.callvec.schemas.SegmentEmbedding;
-import io.callvec.schemas.Vectors;
 import io.callvec.topology.CallvecTopology;
 import io.callvec.topology.Output;
 import io.callvec.topology.SpeechDetection;
 import io.callvec.topology.TopologyMetrics;
 import io.callvec.topology.TopologySettings;
 import io.callvec.topology.chunks.ChunkMapping;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +62,7 @@ import org.slf4j.LoggerFactory;
  *
  * {@link ChunkIntake} (checks without state), the front end and {@code BlockWriter} (audio blocks,
  * windows cut and made durable as pending), {@link WindowDispatch} (to the batcher without waiting
- * for room, and back), the emission of segments and call embeddings (this class), {@link
+ * for room, and back), {@link Emission} (the segment and call embedding records), {@link
  * StreamEnding} (when an end-of-stream chunk closes its stream: at once, or after its missing
  * chunks or the reorder lateness), {@link IdleReaper} (streams whose input went quiet, ending
  * streams whose wait is over), {@link DeadLetters}.
@@ -115,10 +110,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   /** Ends streams whose input has gone quiet. */
   private final IdleReaper reaper;
   private DeadLetters deadLetters;
-  private ModelInfo modelInfo;
   /** Entries of this task's channel store, counted into {@link TopologyMetrics#openStreams(long)}. */
   private long openStreamsHere;
-  private ModelProvenance provenance;
+  /** The output records: segments and call embeddings. */
+  private Emission emission;
   /** Voice activity detection: which windows go to the model, and their speech samples. */
   private final SpeechGate gate;
   /** When an end-of-stream chunk closes its stream (at once, or after the missing chunks or the reorder lateness). */
@@ -156,8 +151,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.deadLetters = new DeadLetters(context, metrics);
     reaper.init(context, channels, ended, timeIndex);
     dispatch.open(context.taskId().toString(), this::readPendingWindow);
-    this.modelInfo = inference.modelInfo();
-    this.provenance = new ModelProvenance(modelInfo.modelId(), modelInfo.revision(), modelInfo.contentSha256());
+    this.emission = new Emission(context, inference.modelInfo());
     context.schedule(Duration.ofMillis(settings.completionPollMs()), PunctuationType.WALL_CLOCK_TIME, now -> pollInference());
     context.schedule(Duration.ofMillis(settings.idleScanIntervalMs()), PunctuationType.WALL_CLOCK_TIME, this::scanIdle);
     if (ending.waitMs() > 0) {
@@ -400,29 +394,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     sums.adopt(prefix, state);
     long now = context.currentSystemTimeMs();
     String callId = StoreKeys.callId(prefix);
-    Channel channel = new Channel(StoreKeys.channelIndex(prefix), state.channelName);
+    int channelIndex = StoreKeys.channelIndex(prefix);
     long start = w.startSample();
     long end = start + w.lengthSamples();
-    SegmentEmbedding seg = SegmentEmbedding.newBuilder()
-        .setCallId(callId)
-        .setChannel(channel)
-        .setSegmentIndex(w.segmentIndex())
-        .setStartSample16k(start)
-        .setEndSample16k(end)
-        .setStartMs(start / TopologySettings.SAMPLES_PER_MS_16K)
-        .setEndMs(end / TopologySettings.SAMPLES_PER_MS_16K)
-        .setPaddedSamples16k(0L)
-        .setSpeechSamples16k(gate.speechSamples(pendingKey))
-        .setDimension(vector.length)
-        .setVector(Vectors.toBytes(vector))
-        .setPooling(modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
-        .setProvenance(provenance)
-        .setFirstChunkTimestampMs(w.firstChunkTimestampMs())
-        .setLastChunkTimestampMs(w.lastChunkTimestampMs())
-        .setEmbeddedAtMs(now)
-        .setLayer(layer())
-        .build();
-    context.forward(new Record<>(callId, new Output.Segment(seg), Math.max(w.lastChunkTimestampMs(), 0L)));
+    SegmentEmbedding seg = emission.segment(prefix, state.channelName, w, gate.speechSamples(pendingKey), vector, null, now);
     pending.delete(pendingKey);
     gate.emitted(pendingKey);
     metrics.segmentEmitted(now - w.lastChunkTimestampMs());
@@ -431,7 +406,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     if (sum == null) {
       sum = new double[vector.length];
     } else if (sum.length != vector.length) {
-      throw new IllegalStateException("segment " + w.segmentIndex() + " of " + callId + "/" + channel.getIndex() + " has dimension "
+      throw new IllegalStateException("segment " + w.segmentIndex() + " of " + callId + "/" + channelIndex + " has dimension "
           + vector.length + ", the call's earlier segments " + sum.length);
     }
     long weight = gate.weight(seg.getSpeechSamples16k(), w.lengthSamples());
@@ -459,36 +434,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
    * the transaction of the chunk that cut it; it is not pooled, and the blocks before it are pruned.
    */
   private void emitSkipped(byte[] prefix, ChannelState state, PendingWindow w, long speechSamples16k) {
-    String callId = StoreKeys.callId(prefix);
-    long start = w.startSample();
-    long end = start + w.lengthSamples();
-    long now = context.currentSystemTimeMs();
-    SegmentEmbedding seg = SegmentEmbedding.newBuilder()
-        .setCallId(callId)
-        .setChannel(new Channel(StoreKeys.channelIndex(prefix), state.channelName))
-        .setSegmentIndex(w.segmentIndex())
-        .setStartSample16k(start)
-        .setEndSample16k(end)
-        .setStartMs(start / TopologySettings.SAMPLES_PER_MS_16K)
-        .setEndMs(end / TopologySettings.SAMPLES_PER_MS_16K)
-        .setPaddedSamples16k(0L)
-        .setSpeechSamples16k(speechSamples16k)
-        .setDimension(0)
-        .setVector(ByteBuffer.allocate(0))
-        .setPooling(modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
-        .setProvenance(provenance)
-        .setFirstChunkTimestampMs(w.firstChunkTimestampMs())
-        .setLastChunkTimestampMs(w.lastChunkTimestampMs())
-        .setEmbeddedAtMs(now)
-        .setSkipped(SpeechGate.SKIPPED_BELOW_MIN_SPEECH)
-        .build();
-    context.forward(new Record<>(callId, new Output.Segment(seg), Math.max(w.lastChunkTimestampMs(), 0L)));
+    emission.segment(prefix, state.channelName, w, speechSamples16k, null, SpeechGate.SKIPPED_BELOW_MIN_SPEECH, context.currentSystemTimeMs());
     pruneBlocks(prefix, state);
-  }
-
-  /** The pooled layer for the output records (Hugging Face numbering); null when the model does not say. */
-  private Integer layer() {
-    return modelInfo.layer() < 0 ? null : modelInfo.layer();
   }
 
   /**
@@ -576,36 +523,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
    * without pooled segments) and deletes the channel's state, blocks, pending entries and sum.
    */
   private void emitCallAndDelete(byte[] prefix, ChannelState state, double[] sum, long now) {
-    String callId = StoreKeys.callId(prefix);
-    int channelIndex = StoreKeys.channelIndex(prefix);
     if (state.embeddedSegments > 0) {
-      if (sum == null) {
-        throw new IllegalStateException(callId + "/" + channelIndex + " pooled " + state.embeddedSegments + " segments but has no vector sum");
-      }
-      float[] mean = new float[sum.length];
-      for (int i = 0; i < mean.length; i++) {
-        mean[i] = (float) (sum[i] / state.weightSamples);
-      }
-      CallEmbedding call = CallEmbedding.newBuilder()
-          .setCallId(callId)
-          .setChannel(new Channel(channelIndex, state.channelName))
-          .setSegmentCount(state.embeddedSegments)
-          .setSpeechDurationMs(state.weightSamples / TopologySettings.SAMPLES_PER_MS_16K)
-          .setStartMs(state.firstSegmentStart / TopologySettings.SAMPLES_PER_MS_16K)
-          .setEndMs(state.lastSegmentEnd / TopologySettings.SAMPLES_PER_MS_16K)
-          .setEndReason(CallEndReason.values()[state.endReason - 1])
-          .setDimension(mean.length)
-          .setVector(Vectors.toBytes(mean))
-          .setPooling(gate.callWeighting() + "/" + modelInfo.pooling().name().toLowerCase(java.util.Locale.ROOT))
-          .setProvenance(provenance)
-          .setFirstChunkTimestampMs(state.firstChunkTimestampMs)
-          .setLastChunkTimestampMs(state.lastChunkTimestampMs)
-          .setEmbeddedAtMs(now)
-          .setFailedSegments(state.failedSegments)
-          .setLayer(layer())
-          .setSkippedSegments(gate.skippedSegments(prefix))
-          .build();
-      context.forward(new Record<>(callKey(callId, channelIndex), new Output.Call(call), Math.max(state.lastChunkTimestampMs, 0L)));
+      emission.call(prefix, state, sum, gate.callWeighting(), gate.skippedSegments(prefix), now);
       metrics.callEmitted();
     } else {
       metrics.callWithoutSegments();
