@@ -1,10 +1,18 @@
 package io.callvec.audio.internal;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The polyphase windowed-sinc tables of a rational resampler {@code inRate -> outRate}, shared and
  * immutable (one instance per rate pair, built on first use).
+ *
+ * <p>Memory bound: one table holds at most {@link #MAX_TABLE_COEFFICIENTS} floats (4 MiB), and the
+ * shared cache at most {@link #MAX_CACHED_COEFFICIENTS} floats (16 MiB) over all rate pairs, least
+ * recently used tables evicted first: input that cycles through many accepted sample rates cannot
+ * grow the heap beyond that (a table evicted while a resampler still holds it lives on until that
+ * resampler is dropped; a rate used again after eviction rebuilds its table, a few ms of CPU).
  *
  * <p>Design, with {@code L/M = outRate/inRate} reduced by their gcd and {@code fN} the lower of the
  * two Nyquist frequencies: passband edge {@link #PASSBAND_FRACTION} x fN, stopband edge
@@ -33,7 +41,13 @@ public final class PolyphaseFilter {
   /** Largest table accepted, coefficients (L x T floats; 4 MiB). */
   public static final int MAX_TABLE_COEFFICIENTS = 1 << 20;
 
-  private static final ConcurrentHashMap<Long, PolyphaseFilter> CACHE = new ConcurrentHashMap<>();
+  /** Largest total of all cached tables, coefficients (4 × {@link #MAX_TABLE_COEFFICIENTS}: 16 MiB). */
+  public static final long MAX_CACHED_COEFFICIENTS = 4L * MAX_TABLE_COEFFICIENTS;
+
+  /** Rate pair → table, in access order (least recently used first); guarded by itself. */
+  private static final LinkedHashMap<Long, PolyphaseFilter> CACHE = new LinkedHashMap<>(16, 0.75f, true);
+  /** Coefficients of the tables in {@link #CACHE}; guarded by {@link #CACHE}. */
+  private static long cachedCoefficients;
 
   /** Upsampling factor L (phases). */
   public final int up;
@@ -95,10 +109,52 @@ public final class PolyphaseFilter {
     }
   }
 
-  /** The shared filter for {@code inRateHz -> outRateHz}. */
+  /**
+   * The shared filter for {@code inRateHz -> outRateHz}, from the cache or built (outside the cache's
+   * lock, so other rate pairs are not held up) and cached within {@link #MAX_CACHED_COEFFICIENTS}.
+   *
+   * @throws IllegalArgumentException if the table would exceed {@link #MAX_TABLE_COEFFICIENTS}
+   */
   public static PolyphaseFilter get(int inRateHz, int outRateHz) {
     long key = (long) inRateHz << 32 | outRateHz;
-    return CACHE.computeIfAbsent(key, k -> new PolyphaseFilter(inRateHz, outRateHz));
+    synchronized (CACHE) {
+      PolyphaseFilter f = CACHE.get(key);
+      if (f != null) {
+        return f;
+      }
+    }
+    PolyphaseFilter built = new PolyphaseFilter(inRateHz, outRateHz);
+    synchronized (CACHE) {
+      PolyphaseFilter raced = CACHE.get(key);
+      if (raced != null) {
+        return raced;
+      }
+      CACHE.put(key, built);
+      cachedCoefficients += built.coefficients.length;
+      Iterator<Map.Entry<Long, PolyphaseFilter>> eldest = CACHE.entrySet().iterator();
+      while (cachedCoefficients > MAX_CACHED_COEFFICIENTS && eldest.hasNext()) {
+        Map.Entry<Long, PolyphaseFilter> e = eldest.next();
+        if (e.getKey() != key) {
+          cachedCoefficients -= e.getValue().coefficients.length;
+          eldest.remove();
+        }
+      }
+      return built;
+    }
+  }
+
+  /** Coefficients held by the shared cache now (for tests and diagnostics). */
+  public static long cachedCoefficients() {
+    synchronized (CACHE) {
+      return cachedCoefficients;
+    }
+  }
+
+  /** Rate pairs in the shared cache now. */
+  public static int cachedTables() {
+    synchronized (CACHE) {
+      return CACHE.size();
+    }
   }
 
   /** Coefficient j of phase p (a copy of the table's value). */
