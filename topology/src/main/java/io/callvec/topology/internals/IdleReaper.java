@@ -181,7 +181,9 @@ final class IdleReaper {
     }
     long indexed = 0;
     long now = inputClockMs();
-    List<KeyValue<Bytes, ChannelState>> unseen = new ArrayList<>();
+    // Keys only (tens of bytes each), not the states (up to ≈ 20 KB with a full reorder buffer): an
+    // old store with many open channels must not be held on the heap at once.
+    List<Bytes> unseen = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> it = channels.all()) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> kv = it.next();
@@ -190,17 +192,18 @@ final class IdleReaper {
           continue;
         }
         if (state.lastSeenInputMs == ChannelState.NEVER) {
-          unseen.add(KeyValue.pair(kv.key, state));
+          unseen.add(kv.key);
         } else {
           timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), state.lastSeenInputMs);
         }
         indexed++;
       }
     }
-    for (KeyValue<Bytes, ChannelState> kv : unseen) {
-      kv.value.lastSeenInputMs = now;
-      channels.put(kv.key, kv.value.toBytes());
-      timeIndex.add(TimeIndex.LAST_SEEN, kv.key.get(), now);
+    for (Bytes key : unseen) {
+      ChannelState state = ChannelState.fromBytes(channels.get(key));
+      state.lastSeenInputMs = now;
+      channels.put(key, state.toBytes());
+      timeIndex.add(TimeIndex.LAST_SEEN, key.get(), now);
     }
     try (KeyValueIterator<Bytes, Long> it = ended.all()) {
       while (it.hasNext()) {
