@@ -93,6 +93,7 @@ class OverloadTest {
       long t0 = System.nanoTime();
       double maxDeferred = 0;
       double maxQueue = 0;
+      long sentRecords;
       try (ChunkFeeder feeder = ChunkFeeder.start(broker.clientConfig(), topics.input(), streams, play)) {
         long deadline = t0 + Duration.ofMillis(callMs + 120_000L).toNanos();
         while (feeder.sent() < feeder.totalRecords() && System.nanoTime() < deadline) {
@@ -102,6 +103,7 @@ class OverloadTest {
           Thread.sleep(500);
         }
         feeder.awaitDone(Duration.ofSeconds(60));
+        sentRecords = feeder.totalRecords();
       }
       long loadStop = System.nanoTime();
       double loadS = (loadStop - t0) / 1e9;
@@ -138,7 +140,11 @@ class OverloadTest {
       }
       double catchUpS = (System.nanoTime() - loadStop) / 1e9;
 
-      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, expectedCalls, Duration.ofSeconds(120), Duration.ofSeconds(3),
+      // The reader stops a quiet time after the last call embedding; at full size the segments and
+      // dead letters take longer to read than that (thousands of records on a loaded machine), so the
+      // quiet time grows with them (a run with a fixed 3 s read 3,000 of 10,000 records).
+      Duration quiet = Duration.ofSeconds(3 + (expected.size() + sentRecords / 50) / 100);
+      CommittedOutput out = CommittedOutput.read(broker.clientConfig(), topics, expectedCalls, Duration.ofSeconds(180).plus(quiet), quiet,
           i::assertAlive);
       ExactlyOnceCheck.Verdict v = ExactlyOnceCheck.check(out, streams, play, expected, settings);
       String after = i.log().substring(logAtReady);
