@@ -12,6 +12,8 @@
 #   it-tests/run-soak.sh model   [...]                            transient and permanent model failures
 #   it-tests/run-soak.sh memory  [...]                            30 min rolling real-time load on one instance: RSS/heap/threads/fds table and slopes
 #   it-tests/run-soak.sh open    [...]                            10,000 calls open at once: heap, RSS, state size per stream, idle eviction
+#   it-tests/run-soak.sh overload [...]                           one instance, a slow model, >= 3x its capacity for 5 min, then the catch-up:
+#                                                                 no fencing/rebalance, exactly once, deferred windows, catch-up time
 #   it-tests/run-soak.sh all     [...]
 #
 # Full-size defaults (override any with -Dcallvec.soak.KEY=VALUE):
@@ -21,7 +23,9 @@
 #   failover: calls=20 callMs=60000 downMs=1500 killAt=0.2 termAt=0.75
 #   hostile: hostileCalls=6 tinyCalls=1000000 tinyIdleMs=10000
 #   memory: minutes=30 calls=20 sampleS=30 heapMb=256 maxRssSlopeMibPerHour=64 maxHeapSlopeMibPerHour=16
-#   open:   openCalls=10000 openAudioMs=1000 chunkMs=100 heapMb=256 idleMs=60000
+#   open:   openCalls=10000 openAudioMs=1000 chunkMs=100 heapMb=256 idleMs=60000 model=fixture delayMsPerWindow=0
+#           (CI: openCalls=300 openAudioMs=4600 model=standin (dimension 1024) delayMsPerWindow=20: windows cut and pending)
+#   overload: overloadCalls=13 overloadMs=300000 delayMsPerWindow=250 (26 real-time streams, capacity <= 8 audio-s/s; ~20 min in all)
 # Prints the RESULT lines (records checked, lost, duplicated) of every trial and the PAUSE lines of failover; exit status is Maven's.
 # Work folders (state directories, every app instance's log) stay under it-tests/target/reliability/.
 set -euo pipefail
@@ -47,12 +51,15 @@ case "$what" in
   memory) tests='io.callvec.it.reliability.MemorySoak'
           defaults=(-Dcallvec.soak.minutes=30 -Dcallvec.soak.calls=20) ;;
   open)   tests='io.callvec.it.reliability.BoundedResourcesTest'
-          defaults=(-Dcallvec.soak.openCalls=10000 -Dcallvec.soak.openAudioMs=1000 -Dcallvec.soak.chunkMs=100 -Dcallvec.soak.idleMs=60000) ;;
+          defaults=(-Dcallvec.soak.openCalls=10000 -Dcallvec.soak.openAudioMs=1000 -Dcallvec.soak.chunkMs=100 -Dcallvec.soak.idleMs=60000
+                    -Dcallvec.soak.model=fixture -Dcallvec.soak.delayMsPerWindow=0) ;;
+  overload) tests='io.callvec.it.reliability.OverloadTest'
+          defaults=(-Dcallvec.soak.overloadCalls=13 -Dcallvec.soak.overloadMs=300000 -Dcallvec.soak.delayMsPerWindow=250) ;;
   all)    tests='io.callvec.it.reliability.**,!io.callvec.it.reliability.MemorySoak'
           defaults=(-Dcallvec.soak.calls=20 -Dcallvec.soak.instances=3 -Dcallvec.soak.trials=2 -Dcallvec.soak.killAt=0.2,0.45,0.7
                     -Dcallvec.soak.speed=1.0 -Dcallvec.soak.callMs=12000) ;;
-  -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
-  *) echo "unknown scenario '$what': expected crash, scale, broker, failover, hostile, model, memory, open or all" >&2; exit 2 ;;
+  -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+  *) echo "unknown scenario '$what': expected crash, scale, broker, failover, hostile, model, memory, open, overload or all" >&2; exit 2 ;;
 esac
 
 status=0

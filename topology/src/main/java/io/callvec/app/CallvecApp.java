@@ -6,6 +6,7 @@ import io.callvec.model.ModelOptions;
 import io.callvec.model.Pooling;
 import io.callvec.model.WindowEmbedder;
 import io.callvec.model.batch.Admission;
+import io.callvec.model.batch.BatcherMetricNames;
 import io.callvec.model.batch.BatchingEngine;
 import io.callvec.model.batch.BatchingOptions;
 import io.callvec.model.batch.RetryPolicy;
@@ -335,6 +336,11 @@ public final class CallvecApp implements AutoCloseable {
     return stopped.await(timeout, unit);
   }
 
+  /** Sum of a counter over its tags in this app's registry (0 if absent). */
+  private double counterSum(String name) {
+    return registry.find(name).counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -351,6 +357,9 @@ public final class CallvecApp implements AutoCloseable {
         streamsMetrics.close();
         metricsRefresher.shutdownNow();
         engine.close();
+        // For the record (and the scale-out test's repeated-work ratio): this process's own totals.
+        log.info("callvec totals at close: windows_embedded={} segments_emitted={}", (long) counterSum(BatcherMetricNames.WINDOWS),
+            (long) counterSum(TopologyMetrics.SEGMENTS));
       } finally {
         try {
           model.close();

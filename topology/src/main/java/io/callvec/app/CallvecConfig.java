@@ -159,6 +159,7 @@ public final class CallvecConfig {
     if (getLong(Settings.BATCH_MAX_DELAY_MS) < 0 || getLong(Settings.REORDER_LATENESS_MS) < 0 || getLong(Settings.MAX_GAP_FILL_MS) < 0) {
       throw new ConfigException("batch delay, reorder lateness and gap fill must be >= 0 ms");
     }
+    StreamThreadBudget.check(this);
   }
 
   private void positive(Settings s) {

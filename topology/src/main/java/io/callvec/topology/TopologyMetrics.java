@@ -38,6 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  */
 public final class TopologyMetrics {
+  /** Counter of segment embeddings emitted ({@code callvec_segments_total} in Prometheus). */
+  public static final String SEGMENTS = "callvec.segments";
+
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer latency;
@@ -69,7 +72,7 @@ public final class TopologyMetrics {
         .register(registry);
     // Register the untagged counters up front so they are exported (at 0) from the start.
     counter("callvec.channels.started", null, null);
-    counter("callvec.segments", null, null);
+    counter(SEGMENTS, null, null);
     counter("callvec.calls", null, null);
     counter("callvec.calls.empty", null, null);
     counter("callvec.gap.filled.samples", null, null);
@@ -111,7 +114,7 @@ public final class TopologyMetrics {
   }
 
   public void segmentEmitted(long latencyMs) {
-    counter("callvec.segments", null, null).increment();
+    counter(SEGMENTS, null, null).increment();
     latency.record(Math.max(0, latencyMs), TimeUnit.MILLISECONDS);
   }
 

@@ -12,6 +12,7 @@ import io.callvec.it.support.CommittedOutput;
 import io.callvec.it.support.ExactlyOnceCheck;
 import io.callvec.it.support.FleetScenario;
 import io.callvec.it.support.Knobs;
+import io.callvec.it.support.RepeatedWork;
 import io.callvec.it.support.WorkDirs;
 import io.callvec.topology.chunks.Chunker;
 import java.nio.file.Path;
@@ -33,6 +34,9 @@ import org.slf4j.LoggerFactory;
 @RealKafka
 class ScaleOutInTest {
   private static final Logger log = LoggerFactory.getLogger(ScaleOutInTest.class);
+
+  /** Largest accepted windows inferred ÷ segments emitted over all instances (issue 14, item 6). */
+  static final double MAX_REPEATED_WORK = 1.05;
 
   private final Path work = WorkDirs.create("ScaleOutInTest");
 
@@ -92,6 +96,13 @@ class ScaleOutInTest {
           v.wrongVectors() + v.wrongCalls() + v.unexpectedSegments(), lastSegments, v.clean());
       v.assertClean();
       assertTrue(lastSegments > 0, "the instance that joined last emitted segments after taking over, found " + lastSegments);
+      fleet.close(); // graceful: every incarnation logs its totals
+      long inferred = RepeatedWork.windowsEmbedded(fleet.allIncarnations());
+      double ratio = (double) inferred / v.expectedSegments();
+      log.info("RESULT scenario=scale-out-in-repeated-work trial={} windows_inferred={} segments_emitted={} ratio={}", trial, inferred,
+          v.expectedSegments(), String.format(java.util.Locale.ROOT, "%.3f", ratio));
+      assertTrue(ratio <= MAX_REPEATED_WORK, "windows inferred / segments emitted = " + inferred + " / " + v.expectedSegments() + " = " + ratio
+          + ", over " + MAX_REPEATED_WORK + ": revoked tasks' queued windows were inferred again by their new owners");
     }
   }
 

@@ -54,6 +54,14 @@ public final class AppInstance implements AutoCloseable {
    * @param settings {@code --set} values ({@code callvec.http.port} is chosen here)
    */
   public static AppInstance start(String name, Path logFile, int heapMb, Map<String, String> settings) {
+    return start(name, logFile, heapMb, settings, List.of("io.callvec.cli.CallvecCli", "run"));
+  }
+
+  /**
+   * Starts an instance with another main class (e.g. {@link SlowModelMain}) that takes the same
+   * {@code --set key=value} arguments after {@code mainAndArgs}.
+   */
+  public static AppInstance start(String name, Path logFile, int heapMb, Map<String, String> settings, List<String> mainAndArgs) {
     int port = freePort();
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -62,8 +70,7 @@ public final class AppInstance implements AutoCloseable {
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.callvec.cli.CallvecCli");
-    cmd.add("run");
+    cmd.addAll(mainAndArgs);
     Map<String, String> all = new LinkedHashMap<>(settings);
     all.put("callvec.http.port", Integer.toString(port));
     all.forEach((k, v) -> {
