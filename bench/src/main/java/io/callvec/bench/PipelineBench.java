@@ -70,10 +70,17 @@ public final class PipelineBench {
       "  --max-streams N        upper bound of the search (default 2000)",
       "  --partitions N         partitions of each topic (default 4)",
       "  --rocksdb-metrics      metrics.recording.level=DEBUG and RocksDB bytes written (slower, waits 65 s per trial)",
+      "  --jfr                  JFR profile of the largest fixed trial: where the app's CPU samples and allocations go (tables;"
+          + " recording kept in bench/target/pipeline-<n>.jfr)",
       "  --audio DIR            folder of 8 kHz WAV prompts (default /usr/share/asterisk/sounds/en or en_US_f_Allison)",
       "  --set KEY=VALUE        any callvec or Kafka Streams setting of the app (repeatable)");
 
   private static final long MAX_PLAYER_LATE_MS = 1_000;
+  /** The targets of the pipeline issue (dimension 1024, 20 ms μ-law chunks at real-time pace, exactly_once_v2, defaults). */
+  private static final double TARGET_CHANGELOG_PER_INPUT = 1.0;
+  private static final double TARGET_APP_CPU_S_PER_AUDIO_S = 0.001;
+  private static final long TARGET_ALLOC_BYTES_PER_CHUNK = 2048;
+  private static final int TARGET_SUSTAINED_CALLS = 250;
   private static final double STREAM_OFFSET_S = 7.3;
   private static final List<Path> AUDIO_DIRS = List.of(
       Path.of("/usr/share/asterisk/sounds/en"), Path.of("/usr/share/asterisk/sounds/en_US_f_Allison"));
@@ -91,13 +98,14 @@ public final class PipelineBench {
 
   public static void main(String[] args) throws Exception {
     BenchOptions o = BenchOptions.parse("pipeline", args,
-        Set.of("streams", "duration-s", "search", "max-streams", "partitions", "audio"), Set.of("rocksdb-metrics"), USAGE);
+        Set.of("streams", "duration-s", "search", "max-streams", "partitions", "audio"), Set.of("rocksdb-metrics", "jfr"), USAGE);
     List<Integer> fixed = Arrays.stream(o.get("streams", "10,100").split(",")).map(String::trim).map(Integer::parseInt).toList();
     long durationMs = (long) (Double.parseDouble(o.get("duration-s", "30")) * 1000);
     int searchTrials = Integer.parseInt(o.get("search", "3"));
     int maxStreams = Integer.parseInt(o.get("max-streams", "2000"));
     int partitions = Integer.parseInt(o.get("partitions", "4"));
     boolean rocks = o.has("rocksdb-metrics");
+    boolean jfr = o.has("jfr");
     byte[] capture = capture(o.get("audio", null));
 
     Map<String, String> sets = new LinkedHashMap<>();
@@ -119,10 +127,17 @@ public final class PipelineBench {
       // warm-up: JIT and first-segment paths, not counted
       trial(p, run, admin, appId, "warm", 4, 6_000, capture, false);
       header();
+      int profiled = jfr ? fixed.stream().mapToInt(Integer::intValue).max().orElse(0) : -1;
       for (int n : fixed) {
-        Trial t = trial(p, run, admin, appId, "n" + n, n, durationMs, capture, rocks);
-        trials.add(t);
-        print(t);
+        try (JfrProfile profile = n == profiled ? JfrProfile.start() : null) {
+          Trial t = trial(p, run, admin, appId, "n" + n, n, durationMs, capture, rocks);
+          trials.add(t);
+          print(t);
+          if (profile != null) {
+            Path file = Path.of(System.getProperty("bench.root", "."), "bench", "target", "pipeline-" + n + ".jfr");
+            profile.stopAndPrint(file, "the stream threads at " + n + " streams", Threads::stream, 20);
+          }
+        }
       }
       int best = trials.stream().filter(Trial::sustained).mapToInt(Trial::streams).max().orElse(0);
       int failed = trials.stream().filter(t -> !t.sustained()).mapToInt(Trial::streams).min().orElse(Integer.MAX_VALUE);
@@ -227,9 +242,22 @@ public final class PipelineBench {
     System.out.printf(Locale.ROOT, "# largest sustained: %d streams = %d two-channel calls (smallest failed: %s); real-time capacity per core of"
         + " app CPU at %d streams: %.0f× real time%n", best, best / 2, failed == Integer.MAX_VALUE ? "none tried" : Integer.toString(failed),
         base.streams(), base.audioSeconds() / base.appCpu());
+    double changelog = ratio(base.changelogBytes(), base.inputBytes());
+    double cpu = base.appCpu() / base.audioSeconds();
+    double alloc = (double) base.streamAlloc() / base.chunks();
+    System.out.printf(Locale.ROOT, "# targets at %d streams: changelog ÷ input %.3f (target ≤ %.1f: %s); app CPU %.5f s per audio s (target ≤ %.3f: %s);"
+        + " allocation %.0f B per chunk (target ≤ %d: %s); sustained %d two-channel calls (target ≥ %d: %s)%n", base.streams(),
+        changelog, TARGET_CHANGELOG_PER_INPUT, verdict(changelog / TARGET_CHANGELOG_PER_INPUT), cpu, TARGET_APP_CPU_S_PER_AUDIO_S,
+        verdict(cpu / TARGET_APP_CPU_S_PER_AUDIO_S), alloc, TARGET_ALLOC_BYTES_PER_CHUNK, verdict(alloc / TARGET_ALLOC_BYTES_PER_CHUNK),
+        best / 2, TARGET_SUSTAINED_CALLS, verdict(best / 2 == 0 ? Double.POSITIVE_INFINITY : (double) TARGET_SUSTAINED_CALLS / (best / 2)));
     System.out.printf(Locale.ROOT, "RESULT scenario=pipeline changelog_per_input=%.3f app_cpu_s_per_audio_s=%.5f alloc_bytes_per_chunk=%.0f"
         + " sustained_calls=%d%n", ratio(base.changelogBytes(), base.inputBytes()), base.appCpu() / base.audioSeconds(),
         (double) base.streamAlloc() / base.chunks(), best / 2);
+  }
+
+  /** "met", or "missed by N×" for a measured ÷ target (or target ÷ measured) ratio. */
+  private static String verdict(double overTarget) {
+    return overTarget <= 1.0 ? "met" : String.format(Locale.ROOT, "missed by %.1f×", overTarget);
   }
 
   private static double ratio(long a, long b) {

@@ -304,15 +304,6 @@ final class AudioBlocks {
 
   /** Deletes keys {@code prefix + [MIN, below)}. */
   private void deleteBelow(byte[] prefix, long below) {
-    if (below == Long.MIN_VALUE) {
-      return;
-    }
-    List<Bytes> doomed = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> it = store.range(StoreKeys.withLong(prefix, Long.MIN_VALUE), StoreKeys.withLong(prefix, below - 1))) {
-      while (it.hasNext()) {
-        doomed.add(it.next().key);
-      }
-    }
-    doomed.forEach(store::delete);
+    StoreKeys.deleteBelow(store, prefix, below);
   }
 }

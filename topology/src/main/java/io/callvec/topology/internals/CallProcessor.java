@@ -479,20 +479,6 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     blocks.prune(prefix, keepFrom);
   }
 
-  /** Deletes keys {@code prefix + [MIN, below)} of a store. */
-  private static void deleteRange(KeyValueStore<Bytes, byte[]> store, byte[] prefix, long below) {
-    if (below == Long.MIN_VALUE) {
-      return;
-    }
-    List<Bytes> doomed = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> it = store.range(StoreKeys.withLong(prefix, Long.MIN_VALUE), StoreKeys.withLong(prefix, below - 1))) {
-      while (it.hasNext()) {
-        doomed.add(it.next().key);
-      }
-    }
-    doomed.forEach(store::delete);
-  }
-
   // ---------------------------------------------------------------- end of call
 
   private void endChannel(byte[] prefix, ChannelState state, ChannelFrontEnd frontEnd, BlockWriter writer, CallEndReason reason) {
@@ -531,7 +517,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     }
     Bytes channelKey = Bytes.wrap(prefix);
     blocks.deleteAll(prefix);
-    deleteRange(pending, prefix, Long.MAX_VALUE); // pending windows and the vector sum (CallSums.KEY_INDEX)
+    StoreKeys.deleteBelow(pending, prefix, Long.MAX_VALUE); // pending windows and the vector sum (CallSums.KEY_INDEX)
     gate.delete(prefix);
     channels.delete(channelKey);
     openStreamsHere--;

@@ -2,7 +2,11 @@ package io.callvec.topology.internals;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Byte layouts of state-store keys. Every key starts with the call × channel prefix
@@ -48,5 +52,23 @@ public final class StoreKeys {
     byte[] p = new byte[keyWithLong.length - 8];
     System.arraycopy(keyWithLong, 0, p, 0, p.length);
     return p;
+  }
+
+  /**
+   * Deletes the keys {@code prefix + [Long.MIN_VALUE, below)} of {@code store} (collected first,
+   * then deleted: RocksDB iterators must not see their own deletes). Nothing for {@code below ==
+   * Long.MIN_VALUE}.
+   */
+  static void deleteBelow(KeyValueStore<Bytes, byte[]> store, byte[] prefix, long below) {
+    if (below == Long.MIN_VALUE) {
+      return;
+    }
+    List<Bytes> doomed = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> it = store.range(withLong(prefix, Long.MIN_VALUE), withLong(prefix, below - 1))) {
+      while (it.hasNext()) {
+        doomed.add(it.next().key);
+      }
+    }
+    doomed.forEach(store::delete);
   }
 }
