@@ -7,11 +7,8 @@ import io.callvec.topology.SpeechDetection;
 import io.callvec.topology.TopologyMetrics;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.errors.StreamsException;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -204,13 +201,7 @@ public final class SpeechGate {
       return;
     }
     store.delete(Bytes.wrap(prefix));
-    List<Bytes> doomed = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> it = store.range(StoreKeys.withLong(prefix, Long.MIN_VALUE), StoreKeys.withLong(prefix, Long.MAX_VALUE))) {
-      while (it.hasNext()) {
-        doomed.add(it.next().key);
-      }
-    }
-    doomed.forEach(store::delete);
+    StoreKeys.deleteBelow(store, prefix, Long.MAX_VALUE); // the windows' speech fractions, keyed by window start
   }
 
   /**
