@@ -15,6 +15,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
@@ -50,8 +51,10 @@ final class JfrProfile implements AutoCloseable {
   /**
    * Stops, writes the recording to {@code file} and prints the summary of the threads whose name
    * {@code threads} accepts ({@code label} names them in the headings).
+   *
+   * @return the number of CPU samples of those threads
    */
-  void stopAndPrint(Path file, String label, Predicate<String> threads, int topN) throws IOException {
+  long stopAndPrint(Path file, String label, Predicate<String> threads, int topN) throws IOException {
     recording.stop();
     recording.dump(file);
     Map<String, Long> selfByMethod = new HashMap<>();
@@ -62,7 +65,8 @@ final class JfrProfile implements AutoCloseable {
     long samples = 0;
     long allocBytes = 0;
     for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
-      if (e.getThread() == null || e.getThread().getJavaName() == null || !threads.test(e.getThread().getJavaName()) || e.getStackTrace() == null) {
+      RecordedThread thread = thread(e);
+      if (thread == null || thread.getJavaName() == null || !threads.test(thread.getJavaName()) || e.getStackTrace() == null) {
         continue;
       }
       List<RecordedFrame> frames = e.getStackTrace().getFrames();
@@ -95,14 +99,14 @@ final class JfrProfile implements AutoCloseable {
     System.out.printf(Locale.ROOT, "%n## JFR profile of %s: %d CPU samples (recording: %s)%n", label, samples, file);
     if (samples == 0) {
       System.out.println("# no samples of those threads");
-      return;
+      return 0;
     }
     System.out.println("| area (package of the frame) | own frame % | on the stack % |");
     System.out.println("|---|---|---|");
     for (String a : sortedKeys(totalByArea)) {
       System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f |%n", a, 100.0 * selfByArea.getOrDefault(a, 0L) / samples, 100.0 * totalByArea.get(a) / samples);
     }
-    System.out.printf(Locale.ROOT, "%n| top frames by own samples (%s) | own % | on the stack % |%n", label);
+    System.out.printf(Locale.ROOT, "%n| top frames by own samples (%s) | own %% | on the stack %% |%n", label);
     System.out.println("|---|---|---|");
     for (String m : sortedKeys(selfByMethod).subList(0, Math.min(topN, selfByMethod.size()))) {
       System.out.printf(Locale.ROOT, "| `%s` | %.1f | %.1f |%n", m, 100.0 * selfByMethod.get(m) / samples, 100.0 * totalByMethod.get(m) / samples);
@@ -123,11 +127,21 @@ final class JfrProfile implements AutoCloseable {
         System.out.printf(Locale.ROOT, "| `%s` | %.1f |%n", m, 100.0 * allocByMethod.get(m) / allocBytes);
       }
     }
+    return samples;
   }
 
   @Override
   public void close() {
     recording.close();
+  }
+
+  /**
+   * The thread an event is about: an execution sample names the sampled thread in its own field
+   * ({@code sampledThread}; its event thread is the sampler, not recorded), an allocation sample
+   * is recorded by the allocating thread itself.
+   */
+  private static RecordedThread thread(RecordedEvent e) {
+    return e.hasField("sampledThread") ? e.getThread("sampledThread") : e.getThread();
   }
 
   private static String name(RecordedMethod m) {
