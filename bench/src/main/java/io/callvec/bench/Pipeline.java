@@ -91,6 +91,11 @@ final class Pipeline implements AutoCloseable {
    * the player and the reader only.
    */
   static Pipeline start(int partitions, LocalKafkaCluster.Mode mode) throws IOException {
+    return start(partitions, mode, "none");
+  }
+
+  /** As {@link #start(int, LocalKafkaCluster.Mode)}, the player's producer compressing with {@code compression} (Kafka's compression.type). */
+  static Pipeline start(int partitions, LocalKafkaCluster.Mode mode, String compression) throws IOException {
     Path target = BenchEnv.root().resolve("bench/target");
     Files.createDirectories(target);
     Path work = Files.createTempDirectory(target, "pipeline-");
@@ -100,6 +105,7 @@ final class Pipeline implements AutoCloseable {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
     KafkaProducer<String, AudioChunk> producer =
         new KafkaProducer<>(p, new StringSerializer(), CallvecSerdes.audioChunk().serializer());
     return new Pipeline(work, kafka, producer, partitions);

@@ -69,6 +69,7 @@ public final class PipelineBench {
       "  --search N             search trials for the largest sustained number after the fixed ones (default 3; 0 = none)",
       "  --max-streams N        upper bound of the search (default 2000)",
       "  --partitions N         partitions of each topic (default 4)",
+      "  --input-compression T  compression.type of the player's producer (the input topic): none (default), lz4, zstd, ...",
       "  --rocksdb-metrics      metrics.recording.level=DEBUG and RocksDB bytes written (slower, waits 65 s per trial)",
       "  --jfr                  JFR profile of the largest fixed trial: where the app's CPU samples and allocations go (tables;"
           + " recording kept in bench/target/pipeline-<n>.jfr)",
@@ -98,7 +99,7 @@ public final class PipelineBench {
 
   public static void main(String[] args) throws Exception {
     BenchOptions o = BenchOptions.parse("pipeline", args,
-        Set.of("streams", "duration-s", "search", "max-streams", "partitions", "audio"), Set.of("rocksdb-metrics", "jfr"), USAGE);
+        Set.of("streams", "duration-s", "search", "max-streams", "partitions", "audio", "input-compression"), Set.of("rocksdb-metrics", "jfr"), USAGE);
     List<Integer> fixed = Arrays.stream(o.get("streams", "10,100").split(",")).map(String::trim).map(Integer::parseInt).toList();
     long durationMs = (long) (Double.parseDouble(o.get("duration-s", "30")) * 1000);
     int searchTrials = Integer.parseInt(o.get("search", "3"));
@@ -118,9 +119,11 @@ public final class PipelineBench {
 
     System.out.println("# bench pipeline: " + BenchEnv.machine());
     System.out.printf(Locale.ROOT, "# model: GPU-speed stand-in (dimension 1024); capture: %.0f s of real μ-law speech; broker: child JVMs;"
-        + " app, player and reader: this JVM; %d partitions; settings %s%n", capture.length / 8000.0, partitions, sets);
+        + " app, player and reader: this JVM; %d partitions; input compression %s; settings %s%n", capture.length / 8000.0, partitions,
+        o.get("input-compression", "none"), sets);
     List<Trial> trials = new ArrayList<>();
-    try (Pipeline p = Pipeline.start(partitions, LocalKafkaCluster.Mode.CHILD_PROCESS);
+    String inputCompression = o.get("input-compression", "none");
+    try (Pipeline p = Pipeline.start(partitions, LocalKafkaCluster.Mode.CHILD_PROCESS, inputCompression);
         Admin admin = p.kafka().createAdmin();
         Pipeline.Run run = p.startApp("pipeline", sets.get(Settings.MODEL_PATH.key()), sets)) {
       String appId = "bench-pipeline";

@@ -6,6 +6,7 @@ import io.callvec.schemas.SegmentEmbedding;
 import io.callvec.schemas.serde.TopicSerdes;
 import io.callvec.topology.internals.CallProcessor;
 import io.callvec.topology.internals.InferenceClient;
+import io.callvec.topology.internals.WriteDownCountingStore;
 import java.util.Set;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -46,7 +47,7 @@ public final class CallvecTopology {
 
   /** Per call × channel state: {@code ChannelState}, small. */
   public static final String CHANNEL_STORE = "callvec-channels";
-  /** 16 kHz audio blocks of open windows, key = channel prefix + start sample. */
+  /** Audio blocks of open windows (as received, see {@code AudioBlocks}), key = channel prefix + start sample. */
   public static final String BLOCK_STORE = "callvec-audio-blocks";
   /** Windows waiting for inference, key = channel prefix + segment index. */
   public static final String PENDING_STORE = "callvec-pending-windows";
@@ -133,16 +134,20 @@ public final class CallvecTopology {
       this.speech = speech;
     }
 
+    /** The block store's write-down counts, from its stores to the processors of the same tasks. */
+    private final WriteDownCountingStore.Registry blockWriteDowns = new WriteDownCountingStore.Registry();
+
     @Override
     public Processor<String, AudioChunk, String, Output> get() {
-      return new CallProcessor(settings, inference, metrics, speech);
+      return new CallProcessor(settings, inference, metrics, speech, blockWriteDowns);
     }
 
     @Override
     public Set<StoreBuilder<?>> stores() {
       return Set.of(
           bytesStore(CHANNEL_STORE),
-          bytesStore(BLOCK_STORE),
+          Stores.keyValueStoreBuilder(WriteDownCountingStore.persistent(BLOCK_STORE, blockWriteDowns), Serdes.Bytes(), Serdes.ByteArray())
+              .withCachingEnabled(),
           bytesStore(PENDING_STORE),
           longStore(ENDED_STORE),
           bytesStore(TIME_INDEX_STORE),

@@ -39,7 +39,9 @@ import org.junit.jupiter.api.Test;
  * <p>Audio blocks: the previous version kept a stream's audio as 16 kHz float blocks with a
  * resampling front end (state version 2); this version writes that layout only in its reference mode
  * ({@link CallProcessor#REFERENCE_BLOCKS_PROPERTY}). Its stores are copied into an instance of this
- * version, which finishes the stream from them.
+ * version, which finishes the stream from them. The previous version's source blocks held one piece
+ * (about one chunk) each, under mark 0xC7; this version appends several pieces to a block (mark
+ * 0xC8) and still reads the others, so a stream started by the previous version goes on with both.
  */
 class RollingUpgradeTest {
   private static final String CALL = "call-upgrade";
@@ -176,6 +178,138 @@ class RollingUpgradeTest {
       assertTrue(cosine(Vectors.fromBytes(referenceCall.getVector(), referenceCall.getDimension()),
           Vectors.fromBytes(call.getVector(), call.getDimension())) >= 0.99999);
       assertTrue(values(h, CallvecTopology.BLOCK_STORE).isEmpty(), "the blocks are deleted with the call");
+    }
+  }
+
+  @Test
+  void aStreamWithThePreviousVersionsSinglePieceSourceBlocksIsFinishedWithTheSameOutput() throws Exception {
+    Recording s = TopologyHarness.stream(CALL, 0, 17_300, 7);
+    List<AudioChunk> chunks = Chunker.chunks(s, Chunker.Options.realTime());
+    List<SegmentEmbedding> reference;
+    CallEmbedding referenceCall;
+    try (TopologyHarness h = new TopologyHarness()) {
+      h.pipe(chunks);
+      h.awaitCalls(1);
+      reference = sorted(h.segmentsSeen);
+      referenceCall = h.callsSeen.get(0).value();
+    }
+
+    Map<String, List<KeyValue<Object, Object>>> previous = new java.util.HashMap<>();
+    List<SegmentEmbedding> before;
+    try (TopologyHarness old = new TopologyHarness()) {
+      old.pipe(chunks.subList(0, FIRST_PART_CHUNKS));
+      old.awaitSegments(2); // both windows cut so far: nothing is pending inference
+      old.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+      before = sorted(old.segmentsSeen);
+      for (String store : STORES) {
+        List<KeyValue<Object, Object>> all = new ArrayList<>();
+        try (KeyValueIterator<Object, Object> it = old.driver.getKeyValueStore(store).all()) {
+          it.forEachRemaining(all::add);
+        }
+        previous.put(store, all);
+      }
+      List<KeyValue<Object, Object>> single = new ArrayList<>();
+      for (KeyValue<Object, Object> kv : previous.get(CallvecTopology.BLOCK_STORE)) {
+        single.addAll(toSinglePieceBlocks((Bytes) kv.key, (byte[]) kv.value));
+      }
+      assertTrue(single.size() > 10, "the unfinished window's audio is buffered: " + single.size() + " pieces");
+      previous.put(CallvecTopology.BLOCK_STORE, single);
+    }
+
+    try (TopologyHarness h = new TopologyHarness()) {
+      for (String store : STORES) {
+        KeyValueStore<Object, Object> target = h.driver.getKeyValueStore(store);
+        previous.get(store).forEach(kv -> target.put(kv.key, kv.value));
+      }
+      h.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+      h.pipe(chunks.subList(FIRST_PART_CHUNKS, FIRST_PART_CHUNKS + 50));
+      java.util.Set<Integer> marks = new java.util.TreeSet<>();
+      for (byte[] b : values(h, CallvecTopology.BLOCK_STORE)) {
+        marks.add(b[7] & 0xFF);
+      }
+      assertEquals(java.util.Set.of(0xC7, 0xC8), marks, "the previous version's blocks, then this version's");
+      h.pipe(chunks.subList(FIRST_PART_CHUNKS + 50, chunks.size()));
+      h.awaitCalls(1);
+      List<SegmentEmbedding> all = new ArrayList<>(before);
+      all.addAll(sorted(h.segmentsSeen));
+      assertEquals(reference.size(), all.size());
+      for (int i = 0; i < reference.size(); i++) {
+        SegmentEmbedding r = reference.get(i);
+        SegmentEmbedding g = all.get(i);
+        assertEquals(r.getSegmentIndex(), g.getSegmentIndex());
+        assertEquals(r.getStartSample16k(), g.getStartSample16k());
+        assertEquals(r.getEndSample16k(), g.getEndSample16k());
+        assertEquals(r.getFirstChunkTimestampMs(), g.getFirstChunkTimestampMs(), "segment " + i);
+        assertEquals(r.getLastChunkTimestampMs(), g.getLastChunkTimestampMs(), "segment " + i);
+        assertTrue(cosine(vec(r), vec(g)) >= 0.99999, "segment " + i);
+      }
+      CallEmbedding call = h.callsSeen.get(0).value();
+      assertEquals(referenceCall.getSegmentCount(), call.getSegmentCount());
+      assertTrue(cosine(Vectors.fromBytes(referenceCall.getVector(), referenceCall.getDimension()),
+          Vectors.fromBytes(call.getVector(), call.getDimension())) >= 0.99999);
+      assertTrue(values(h, CallvecTopology.BLOCK_STORE).isEmpty(), "the blocks are deleted with the call");
+    }
+  }
+
+  /**
+   * The previous version's single-piece source blocks (mark 0xC7: {@code int64 LE (0xC7 << 56 |
+   * record timestamp)}, {@code int8 form}, {@code int32 rate}, {@code int64 run start 16 kHz},
+   * {@code int64 run start source}, samples or {@code int32 count} for silence) holding the pieces of
+   * one block of this version (mark 0xC8), read by the layout in AudioBlocks' class comment.
+   */
+  private static List<KeyValue<Object, Object>> toSinglePieceBlocks(Bytes key, byte[] v) {
+    assertEquals(0xC8, v[7] & 0xFF, "a source block of this version");
+    ByteBuffer b = ByteBuffer.wrap(v).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    long ts = (b.getLong() << 8) >> 8;
+    int form = b.get();
+    int[] at = {9};
+    int rate = (int) varint(v, at);
+    long run16k = varint(v, at);
+    long runSource = varint(v, at);
+    int pieces = (int) varint(v, at);
+    int[] samples = new int[pieces];
+    long[] stamps = new long[pieces];
+    for (int i = 0; i < pieces; i++) {
+      samples[i] = (int) varint(v, at);
+      long z = varint(v, at);
+      ts += (z >>> 1) ^ -(z & 1);
+      stamps[i] = ts;
+    }
+    int bytesPerSample = switch (form) {
+      case 0 -> 4;
+      case 3 -> 2;
+      case 4 -> 0;
+      default -> 1;
+    };
+    byte[] prefix = StoreKeys.prefixOf(key.get());
+    long start = StoreKeys.trailingLong(key.get());
+    int payload = at[0];
+    List<KeyValue<Object, Object>> out = new ArrayList<>();
+    for (int i = 0; i < pieces; i++) {
+      int n = samples[i] * bytesPerSample;
+      ByteBuffer o = ByteBuffer.allocate(29 + (form == 4 ? 4 : n)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      o.putLong(0xC7L << 56 | (stamps[i] & ((1L << 56) - 1))).put((byte) form).putInt(rate).putLong(run16k).putLong(runSource);
+      if (form == 4) {
+        o.putInt(samples[i]);
+      } else {
+        o.put(v, payload, n);
+      }
+      payload += n;
+      out.add(KeyValue.pair(StoreKeys.withLong(prefix, start), o.array()));
+      start += samples[i];
+    }
+    assertEquals(v.length, payload, "the pieces' samples fill the block");
+    return out;
+  }
+
+  private static long varint(byte[] v, int[] at) {
+    long x = 0;
+    for (int shift = 0; ; shift += 7) {
+      byte c = v[at[0]++];
+      x |= (long) (c & 0x7F) << shift;
+      if (c >= 0) {
+        return x;
+      }
     }
   }
 

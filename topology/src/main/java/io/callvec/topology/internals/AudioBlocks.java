@@ -7,7 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -17,44 +20,79 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The block store ({@code callvec-audio-blocks}): a stream's buffered audio, from the oldest window
  * still needed to the newest sample, and the 16 kHz audio of a window read back from it.
  *
- * <h2>Two layouts, told apart by each value</h2>
+ * <h2>Three layouts, told apart by each value</h2>
  *
  * <ul>
  *   <li><b>Source blocks</b> (written for every stream this version starts): the audio as the front
  *       end assembled it at the source rate (decoded chunks and gap-fill silence), stored losslessly
- *       in the smallest {@link SampleCodec} form: 1 byte per sample for G.711 (160 B per 20 ms of
- *       8 kHz μ-law, against 1,280 B of 16 kHz float32), 2 for PCM16, 0 for silence. Key: prefix +
- *       the block's first sample on the call's source-rate timeline. Value ({@value
- *       #SOURCE_HEADER_BYTES}-byte header, little-endian): {@code int64 (0xC7 << 56 | record
- *       timestamp in 56-bit two's complement)}, {@code int8 form}, {@code int32 source rate (Hz)},
+ *       in the smallest {@link SampleCodec} form that holds it: 1 byte per sample for G.711 (160 B
+ *       per 20 ms of 8 kHz μ-law, against 1,280 B of 16 kHz float32), 2 for PCM16, 0 for silence.
+ *       A block holds the consecutive pieces of one run written while the record cache kept it
+ *       (see {@link WriteDownCountingStore}): a new piece is appended to the stream's newest block
+ *       unless that block has been written down (the cache flushed it at a commit, or evicted it),
+ *       belongs to another run, does not end where the piece starts, cannot hold the piece in its
+ *       form, or is full ({@value #MAX_PIECES} pieces or {@value #MAX_PAYLOAD_BYTES} bytes of
+ *       samples). So a stream writes about one block per commit interval (100 ms under
+ *       exactly-once) instead of one per 20 ms chunk, and the changelog carries one key, header and
+ *       record overhead per block. Key: prefix + the block's first sample on the call's source-rate
+ *       timeline. Value: {@code int64 LE (0xC8 << 56 | first piece's record timestamp in 56-bit
+ *       two's complement)}, {@code int8 form}, then unsigned varints {@code source rate (Hz)},
+ *       {@code run start (16 kHz sample)}, {@code run start (source sample)}, {@code pieces n}, then
+ *       per piece {@code varint samples} and {@code zigzag varint (record timestamp − previous
+ *       piece's, ms)}, then the samples of all pieces. A window's 16 kHz samples are computed when
+ *       it is read, with {@link Resampler#render} over the source samples its filter reaches (K =
+ *       77 samples either side at 8 kHz): bit-identical to resampling every chunk.
+ *   <li><b>Single-piece source blocks</b> (the previous version's source layout, mark 0xC7; read, so
+ *       that a rolling upgrade finishes the streams it started): one block per piece, header {@code
+ *       int64 (0xC7 << 56 | record timestamp)}, {@code int8 form}, {@code int32 source rate (Hz)},
  *       {@code int64 run start (16 kHz sample)}, {@code int64 run start (source sample)}, then the
- *       samples ({@code int32 count} for the silence form). A window's 16 kHz samples are computed
- *       when it is read, with {@link Resampler#render} over the source samples its filter reaches
- *       (K = 77 samples either side at 8 kHz): bit-identical to resampling every chunk.
- *   <li><b>16 kHz float blocks</b> (the previous version's layout, still read and written for the
- *       streams it started, so that a rolling upgrade finishes them unchanged; also the reference
- *       mode {@link CallProcessor#REFERENCE_BLOCKS_PROPERTY}): key prefix + the block's first 16 kHz
- *       sample; value {@code int64 record timestamp} + float32 LE samples. Their first byte is a
- *       timestamp's low byte, their eighth its top byte: 0x00 or 0xFF for any real timestamp, never
- *       0xC7.
+ *       samples ({@code int32 count} for the silence form). A stream may hold both source layouts:
+ *       this version appends its blocks after the previous version's.
+ *   <li><b>16 kHz float blocks</b> (the layout before source blocks, still read and written for the
+ *       streams it started; also the reference mode {@link CallProcessor#REFERENCE_BLOCKS_PROPERTY}):
+ *       key prefix + the block's first 16 kHz sample; value {@code int64 record timestamp} + float32
+ *       LE samples. Their first byte is a timestamp's low byte, their eighth its top byte: 0x00 or
+ *       0xFF for any real timestamp, never 0xC7 or 0xC8.
  * </ul>
  *
- * <p>A stream's blocks all have one layout (the front end's mode is fixed when the stream starts).
- * Not thread-safe: the stream thread's.
+ * <p>A stream's blocks are either 16 kHz float blocks or source blocks (the front end's mode is
+ * fixed when the stream starts). Not thread-safe: the stream thread's.
  */
 final class AudioBlocks {
   static final int LEGACY_HEADER_BYTES = 8;
-  static final int SOURCE_HEADER_BYTES = 8 + 1 + 4 + 8 + 8;
-  private static final long SOURCE_MARK = 0xC7L << 56;
+  /** Header of a single-piece source block (mark 0xC7, the previous version's). */
+  static final int SINGLE_HEADER_BYTES = 8 + 1 + 4 + 8 + 8;
+  /** At most this many pieces (front-end outputs, about one per chunk) in one source block. */
+  static final int MAX_PIECES = 64;
+  /** At most this many bytes of samples in one source block (0.5 s of 8 kHz G.711). */
+  static final int MAX_PAYLOAD_BYTES = 4096;
+  private static final int SINGLE_MARK = 0xC7;
+  private static final int MARK = 0xC8;
   private static final long TIMESTAMP_MASK = (1L << 56) - 1;
-  private static final int MARK_BYTE = 0xC7;
 
   private final KeyValueStore<Bytes, byte[]> store;
+  /** How many writes of this task's block store reached RocksDB and the changelog so far. */
+  private final LongSupplier writeDowns;
+  /** Per stream (prefix): its newest source block, while it may be appended to. */
+  private final Map<Bytes, Newest> newest = new HashMap<>();
   /** Encoding scratch, grown on demand. */
   private byte[] scratch = new byte[4096];
 
-  AudioBlocks(KeyValueStore<Bytes, byte[]> store) {
+  /** A stream's newest source block as this instance last wrote it. */
+  private record Newest(Bytes key, int valueLength, long writeDowns) {}
+
+  /**
+   * @param writeDowns the count of the store's writes that reached the changelog ({@link
+   *     WriteDownCountingStore}); a count that changes on every read makes every piece a block of its own
+   */
+  AudioBlocks(KeyValueStore<Bytes, byte[]> store, LongSupplier writeDowns) {
     this.store = store;
+    this.writeDowns = writeDowns;
+  }
+
+  /** Forgets the newest blocks (task initialised or closed: the store may have been restored). */
+  void clear() {
+    newest.clear();
   }
 
   // ---------------------------------------------------------------- writing
@@ -68,8 +106,9 @@ final class AudioBlocks {
   }
 
   /**
-   * A source block: {@code length} samples of the run starting at {@code runStartSource} (source
-   * timeline) / {@code runStart16k}, from run sample {@code runOffset}.
+   * A piece of source audio: {@code length} samples of the run starting at {@code runStartSource}
+   * (source timeline) / {@code runStart16k}, from run sample {@code runOffset}; appended to the
+   * stream's newest block where it can be (see the class comment), else the first piece of a new one.
    *
    * @throws IllegalArgumentException if the record timestamp does not fit 56 bits (beyond year 1 million)
    */
@@ -82,25 +121,90 @@ final class AudioBlocks {
     if (scratch.length < 4 * length) {
       scratch = new byte[Math.max(4 * length, 2 * scratch.length)];
     }
-    int form = SampleCodec.formFor(encoding, samples, offset, length, scratch);
-    if (form == SampleCodec.FLOAT32) {
-      SampleCodec.encode(SampleCodec.FLOAT32, samples, offset, length, scratch, 0);
-    }
-    int payload = form == SampleCodec.SILENCE ? 4 : length * SampleCodec.bytesPerSample(form);
-    ByteBuffer b = ByteBuffer.allocate(SOURCE_HEADER_BYTES + payload).order(ByteOrder.LITTLE_ENDIAN);
-    b.putLong(SOURCE_MARK | (recordTs & TIMESTAMP_MASK)).put((byte) form).putInt(rateHz).putLong(runStart16k).putLong(runStartSource);
-    if (form == SampleCodec.SILENCE) {
-      b.putInt(length);
+    Bytes stream = Bytes.wrap(prefix);
+    SourceBlock open = appendable(stream, rateHz, runStart16k, runStartSource, runOffset, length);
+    byte[] value;
+    Bytes key;
+    if (open != null && SampleCodec.encode(open.form(), samples, offset, length, scratch, 0)) {
+      key = newest.get(stream).key();
+      value = encode(open.recordTs(), open.form(), rateHz, runStart16k, runStartSource, open.pieceSamples(), open.pieceTs(),
+          recordTs, length, open.value(), open.payloadOffset(), open.samples() * SampleCodec.bytesPerSample(open.form()));
     } else {
-      b.put(scratch, 0, payload);
+      int form = SampleCodec.formFor(encoding, samples, offset, length, scratch);
+      if (form == SampleCodec.FLOAT32) {
+        SampleCodec.encode(SampleCodec.FLOAT32, samples, offset, length, scratch, 0);
+      }
+      key = StoreKeys.withLong(prefix, runStartSource + runOffset);
+      value = encode(recordTs, form, rateHz, runStart16k, runStartSource, new int[0], new long[0], recordTs, length, null, 0, 0);
     }
-    store.put(StoreKeys.withLong(prefix, runStartSource + runOffset), b.array());
+    store.put(key, value);
+    newest.put(stream, new Newest(key, value.length, writeDowns.getAsLong()));
+  }
+
+  /** The stream's newest block if a piece of this run starting at {@code runOffset} may be appended to it, else null. */
+  private SourceBlock appendable(Bytes stream, int rateHz, long runStart16k, long runStartSource, long runOffset, int length) {
+    Newest n = newest.get(stream);
+    if (n == null || n.writeDowns() != writeDowns.getAsLong()) {
+      return null;
+    }
+    byte[] value = store.get(n.key());
+    if (value == null || value.length != n.valueLength() || (value[7] & 0xFF) != MARK) {
+      return null; // deleted or replaced since: start anew
+    }
+    SourceBlock b = parse(n.key().get(), value);
+    if (b.rateHz() != rateHz || b.runStart16k() != runStart16k || b.runStartSource() != runStartSource || b.runEnd() != runOffset
+        || b.pieceSamples().length >= MAX_PIECES
+        || (long) (b.samples() + length) * SampleCodec.bytesPerSample(b.form()) > MAX_PAYLOAD_BYTES) {
+      return null;
+    }
+    return b;
+  }
+
+  /**
+   * A source block's value: the pieces {@code pieceSamples}/{@code pieceTs} whose samples are {@code
+   * oldPayloadBytes} bytes of {@code old} from {@code oldOffset}, then one more piece of {@code
+   * newSamples} samples at {@code recordTs} whose encoded samples are in {@link #scratch}.
+   */
+  private byte[] encode(long firstTs, int form, int rateHz, long runStart16k, long runStartSource, int[] pieceSamples, long[] pieceTs,
+      long recordTs, int newSamples, byte[] old, int oldOffset, int oldPayloadBytes) {
+    int newPayload = newSamples * SampleCodec.bytesPerSample(form);
+    int pieces = pieceSamples.length + 1;
+    byte[] head = new byte[9 + 5 + 10 + 10 + 5 + pieces * 15];
+    long first = (MARK & 0xFFL) << 56 | (firstTs & TIMESTAMP_MASK);
+    for (int i = 0; i < 8; i++) {
+      head[i] = (byte) (first >>> (8 * i));
+    }
+    head[8] = (byte) form;
+    int p = 9;
+    p = Varint.put(head, p, rateHz);
+    p = Varint.put(head, p, runStart16k);
+    p = Varint.put(head, p, runStartSource);
+    p = Varint.put(head, p, pieces);
+    long prevTs = firstTs;
+    for (int i = 0; i < pieceSamples.length; i++) {
+      p = Varint.put(head, p, pieceSamples[i]);
+      p = Varint.put(head, p, Varint.zigzag(pieceTs[i] - prevTs));
+      prevTs = pieceTs[i];
+    }
+    p = Varint.put(head, p, newSamples);
+    p = Varint.put(head, p, Varint.zigzag(recordTs - prevTs));
+    byte[] value = new byte[p + oldPayloadBytes + newPayload];
+    System.arraycopy(head, 0, value, 0, p);
+    if (old != null) {
+      System.arraycopy(old, oldOffset, value, p, oldPayloadBytes);
+    }
+    System.arraycopy(scratch, 0, value, p + oldPayloadBytes, newPayload);
+    return value;
   }
 
   // ---------------------------------------------------------------- reading
 
-  /** A parsed source block. */
-  private record SourceBlock(long start, long recordTs, int form, int rateHz, long runStart16k, long runStartSource, int samples, byte[] value) {
+  /**
+   * A parsed source block of either source layout: its pieces' sample counts and record timestamps
+   * (one piece in the single-piece layout), and where its samples start in {@code value}.
+   */
+  private record SourceBlock(long start, int form, int rateHz, long runStart16k, long runStartSource, int samples,
+      int[] pieceSamples, long[] pieceTs, byte[] value, int payloadOffset) {
     long runOffset() {
       return start - runStartSource;
     }
@@ -108,24 +212,57 @@ final class AudioBlocks {
     long runEnd() {
       return runOffset() + samples;
     }
+
+    long recordTs() {
+      return pieceTs[0];
+    }
   }
 
   static boolean isSourceBlock(byte[] value) {
-    return value.length >= SOURCE_HEADER_BYTES && (value[7] & 0xFF) == MARK_BYTE;
+    if (value.length < 9) {
+      return false;
+    }
+    int mark = value[7] & 0xFF;
+    return mark == MARK || (mark == SINGLE_MARK && value.length >= SINGLE_HEADER_BYTES);
   }
 
   private static SourceBlock parse(byte[] key, byte[] value) {
     if (!isSourceBlock(value)) {
       throw new IllegalStateException("a 16 kHz float block among the source blocks of " + StoreKeys.callId(key) + " at key " + StoreKeys.trailingLong(key));
     }
+    long start = StoreKeys.trailingLong(key);
     ByteBuffer b = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
     long ts = (b.getLong() << 8) >> 8;
     int form = b.get();
-    int rate = b.getInt();
-    long run16k = b.getLong();
-    long runSource = b.getLong();
-    int samples = form == SampleCodec.SILENCE ? b.getInt() : (value.length - SOURCE_HEADER_BYTES) / SampleCodec.bytesPerSample(form);
-    return new SourceBlock(StoreKeys.trailingLong(key), ts, form, rate, run16k, runSource, samples, value);
+    if ((value[7] & 0xFF) == SINGLE_MARK) {
+      int rate = b.getInt();
+      long run16k = b.getLong();
+      long runSource = b.getLong();
+      int samples = form == SampleCodec.SILENCE ? b.getInt() : (value.length - SINGLE_HEADER_BYTES) / SampleCodec.bytesPerSample(form);
+      return new SourceBlock(start, form, rate, run16k, runSource, samples, new int[] {samples}, new long[] {ts}, value, SINGLE_HEADER_BYTES);
+    }
+    int[] at = {9};
+    int rate = Math.toIntExact(Varint.get(value, at));
+    long run16k = Varint.get(value, at);
+    long runSource = Varint.get(value, at);
+    int pieces = Math.toIntExact(Varint.get(value, at));
+    if (pieces < 1 || pieces > MAX_PIECES) {
+      throw new IllegalStateException("source block of " + StoreKeys.callId(key) + " at " + start + " has " + pieces + " pieces");
+    }
+    int[] pieceSamples = new int[pieces];
+    long[] pieceTs = new long[pieces];
+    int samples = 0;
+    for (int i = 0; i < pieces; i++) {
+      pieceSamples[i] = Math.toIntExact(Varint.get(value, at));
+      ts += Varint.unzigzag(Varint.get(value, at));
+      pieceTs[i] = ts;
+      samples += pieceSamples[i];
+    }
+    if (value.length - at[0] != (long) samples * SampleCodec.bytesPerSample(form)) {
+      throw new IllegalStateException("source block of " + StoreKeys.callId(key) + " at " + start + ": " + (value.length - at[0])
+          + " bytes of samples for " + samples + " samples of form " + form);
+    }
+    return new SourceBlock(start, form, rate, run16k, runSource, samples, pieceSamples, pieceTs, value, at[0]);
   }
 
   /** The stream's first block (lowest key), or null. */
@@ -238,14 +375,21 @@ final class AudioBlocks {
       if (tmp.length < b.samples()) {
         tmp = new float[b.samples()];
       }
-      SampleCodec.decode(b.form(), b.value(), SOURCE_HEADER_BYTES, b.samples(), tmp, 0);
+      SampleCodec.decode(b.form(), b.value(), b.payloadOffset(), b.samples(), tmp, 0);
       long from = Math.max(lo, b.runOffset());
       long to = Math.min(lo + n, b.runEnd());
       if (to > from) {
         System.arraycopy(tmp, (int) (from - b.runOffset()), src, (int) (from - lo), (int) (to - from));
       }
-      if (b.runEnd() > producedFrom) {
-        w.observeChunkTimestamp(b.recordTs());
+      // Each piece as the chunk it came from: those the window's filter reaches, from the one whose
+      // audio made output j0 computable on.
+      long pieceStart = b.runOffset();
+      for (int i = 0; i < b.pieceSamples().length; i++) {
+        long pieceEnd = pieceStart + b.pieceSamples()[i];
+        if (pieceStart < hi && pieceEnd > lo && pieceEnd > producedFrom) {
+          w.observeChunkTimestamp(b.pieceTs()[i]);
+        }
+        pieceStart = pieceEnd;
       }
     }
     if (have < hi && j1 > Resampler.outputLength(have, rate)) {
@@ -305,5 +449,10 @@ final class AudioBlocks {
   /** Deletes keys {@code prefix + [MIN, below)}. */
   private void deleteBelow(byte[] prefix, long below) {
     StoreKeys.deleteBelow(store, prefix, below);
+    Bytes stream = Bytes.wrap(prefix);
+    Newest n = newest.get(stream);
+    if (n != null && StoreKeys.trailingLong(n.key().get()) < below) {
+      newest.remove(stream);
+    }
   }
 }

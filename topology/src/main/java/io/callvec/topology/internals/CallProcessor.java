@@ -94,6 +94,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
   private final boolean float16kBlocks = Boolean.getBoolean(REFERENCE_BLOCKS_PROPERTY);
 
   private final TopologySettings settings;
+  private final WriteDownCountingStore.Registry blockWriteDowns;
   private final InferenceClient inference;
   private final TopologyMetrics metrics;
 
@@ -127,6 +128,17 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
   /** With voice activity detection as {@code speech} says ({@link SpeechGate}). */
   public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics, SpeechDetection speech) {
+    this(settings, inference, metrics, speech, new WriteDownCountingStore.Registry());
+  }
+
+  /**
+   * With the block store's write-down counts in {@code blockWriteDowns} (a block store built by
+   * {@link WriteDownCountingStore#persistent} with the same registry lets a stream append its chunks
+   * to one block per commit interval; without, every chunk's audio is a block of its own).
+   */
+  public CallProcessor(TopologySettings settings, InferenceClient inference, TopologyMetrics metrics, SpeechDetection speech,
+      WriteDownCountingStore.Registry blockWriteDowns) {
+    this.blockWriteDowns = blockWriteDowns;
     this.settings = settings;
     this.inference = inference;
     this.metrics = metrics;
@@ -141,7 +153,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     this.context = context;
     frontEnds.clear();
     this.channels = context.getStateStore(CallvecTopology.CHANNEL_STORE);
-    this.blocks = new AudioBlocks(context.getStateStore(CallvecTopology.BLOCK_STORE));
+    this.blocks = new AudioBlocks(context.getStateStore(CallvecTopology.BLOCK_STORE), blockWriteDowns.writeDowns(context.taskId()));
     this.pending = context.getStateStore(CallvecTopology.PENDING_STORE);
     this.sums = new CallSums(pending);
     this.ended = context.getStateStore(CallvecTopology.ENDED_STORE);
@@ -557,6 +569,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     // initialises this task next.
     dispatch.close();
     frontEnds.clear();
+    if (blocks != null) {
+      blocks.clear();
+    }
     metrics.openStreams(-openStreamsHere);
     openStreamsHere = 0;
   }
