@@ -437,7 +437,7 @@ public final class ChannelFrontEnd {
    * blob carries the settings, so a restored front end keeps the settings it started with.
    */
   public byte[] toBytes() {
-    StateWriter w = new StateWriter(1024 + (segmenter == null ? 0 : 4 * segmenter.bufferedSamples()) + 4 * (int) assembler.bufferedSamples());
+    StateWriter w = StateWriter.scratch();
     w.header(STATE_KIND, sourceBlocks ? SOURCE_STATE_VERSION : STATE_VERSION)
         .writeByte(encoding.code())
         .writeInt(sampleRateHz)

@@ -91,7 +91,7 @@ public final class PipelineBench {
   /** One trial's figures. */
   record Trial(int streams, double audioSeconds, long chunks, double appCpu, double processCpu, double streamCpu,
       long streamAlloc, Map<String, Long> topicBytes, long inputBytes, long rocksdbBytes, double p50, double p99,
-      long playerLateMs, boolean complete, boolean sustained) {
+      long playerLateMs, boolean complete, boolean sustained, Map<String, Double> cpuByGroup) {
     long changelogBytes() {
       return topicBytes.entrySet().stream().filter(e -> e.getKey().endsWith("-changelog")).mapToLong(Map.Entry::getValue).sum();
     }
@@ -217,7 +217,7 @@ public final class PipelineBench {
       sustained = p99 <= run.windowMs() && late <= MAX_PLAYER_LATE_MS;
     }
     return new Trial(streams, audio, chunks, cpu - player - reader, cpu, streamCpu, alloc, delta, inputBytes, rocksBytes, p50, p99, late,
-        complete, sustained);
+        complete, sustained, Threads.byGroup(t0, t1, cpu));
   }
 
   private static void header() {
@@ -238,6 +238,9 @@ public final class PipelineBench {
     t.topicBytes().forEach((k, v) -> b.append(' ').append(shortName(k)).append('=').append(v)
         .append(String.format(Locale.ROOT, " (%.3f×, %.1f B/chunk)", ratio(v, t.inputBytes()), (double) v / t.chunks())));
     System.out.println(b);
+    StringBuilder c = new StringBuilder("#   process CPU by thread, s per audio s:");
+    t.cpuByGroup().forEach((k, v) -> c.append(String.format(Locale.ROOT, " %s %.5f (%.0f %%);", k, v / t.audioSeconds(), 100 * v / t.processCpu())));
+    System.out.println(c);
   }
 
   private static void summary(List<Trial> trials, int best, int failed) {
@@ -377,6 +380,50 @@ public final class PipelineBench {
 
     long alloc(java.util.function.Predicate<String> which) {
       return names.entrySet().stream().filter(e -> which.test(e.getValue())).mapToLong(e -> allocBytes.getOrDefault(e.getKey(), 0L)).sum();
+    }
+
+    /**
+     * Process CPU between two samples by thread group (by name); "JVM and native" is what no live
+     * Java thread accounts for: GC and JIT compiler threads, ONNX Runtime's own pool threads, and
+     * threads that ended in between.
+     */
+    static Map<String, Double> byGroup(Threads t0, Threads t1, double processCpu) {
+      Map<String, Double> out = new LinkedHashMap<>();
+      double java = 0;
+      for (var e : t1.names.entrySet()) {
+        double d = (t1.cpuNs.getOrDefault(e.getKey(), 0L) - t0.cpuNs.getOrDefault(e.getKey(), 0L)) / 1e9;
+        out.merge(group(e.getValue()), d, Double::sum);
+        java += d;
+      }
+      out.put("JVM and native", Math.max(0, processCpu - java));
+      Map<String, Double> sorted = new LinkedHashMap<>();
+      out.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed()).forEach(e -> sorted.put(e.getKey(), e.getValue()));
+      return sorted;
+    }
+
+    static String group(String n) {
+      if (player(n)) {
+        return "player";
+      }
+      if (reader(n)) {
+        return "reader";
+      }
+      if (n.startsWith("kafka-producer-network-thread") && n.contains("StreamThread")) {
+        return "Streams producer I/O";
+      }
+      if (n.contains("StreamThread") && (n.contains("consumer") || n.contains("heartbeat"))) {
+        return "Streams consumer I/O";
+      }
+      if (stream(n)) {
+        return "stream threads";
+      }
+      if (n.startsWith("callvec-batcher")) {
+        return "batcher (model)";
+      }
+      if (n.startsWith("kafka-coordinator-heartbeat")) {
+        return "Streams consumer I/O";
+      }
+      return "other Java";
     }
 
     static boolean stream(String name) {

@@ -102,6 +102,11 @@ public enum Settings {
       // Failover (README "Failover"): a killed instance's tasks move after this long, not Kafka's 45 s.
       Map.entry("session.timeout.ms", "10000"),
       Map.entry("heartbeat.interval.ms", "3000"),
+      // Every task reads one partition (one source topic, or the by-call-id repartition topic): there
+      // is no timestamp alignment across partitions to wait for. -1 also spares Kafka Streams' readiness
+      // check its bookkeeping (sets, a formatted log line) on every process loop, a quarter of the
+      // stream threads' allocation (bench/run pipeline --jfr).
+      Map.entry("max.task.idle.ms", "-1"),
       // Changelogs and outputs (README "Sizing at dimension 1024"): the per-stream state records of a
       // commit are alike and compress about 4×, the audio blocks about 1.1×.
       Map.entry("producer.compression.type", "zstd"));

@@ -3,6 +3,7 @@ package io.callvec.topology;
 import static io.callvec.model.Similarity.cosine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.callvec.schemas.AudioChunk;
@@ -13,6 +14,7 @@ import io.callvec.schemas.Vectors;
 import io.callvec.topology.chunks.Chunker;
 import io.callvec.topology.chunks.Recording;
 import io.callvec.topology.internals.CallProcessor;
+import io.callvec.topology.internals.StoreKeys;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +22,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 
@@ -146,6 +149,27 @@ class EndOfStreamReorderTest {
       // The lost chunk, after the close: too late for the stream.
       h.input.pipeInput("gap", lost);
       assertEquals(List.of("CHUNK_AFTER_END"), deadLetterReasons(h));
+    }
+  }
+
+  @Test
+  void aChunkAfterTheEndIsRefusedWhileTheEndedStreamsLastWindowsAreStillPending() throws Exception {
+    List<AudioChunk> chunks = Chunker.chunks(stream("pending-end"), Chunker.Options.realTime());
+    AudioChunk eos = chunks.get(chunks.size() - 1);
+    try (TopologyHarness h = new TopologyHarness()) {
+      h.pipe(Chunker.chunks(stream("in-order"), Chunker.Options.realTime()));
+      h.awaitCalls(1);
+      h.pipe(chunks); // ends in order; its windows wait for the batcher (the harness hands results over when it steps)
+      byte[] state = h.driver.<Bytes, byte[]>getKeyValueStore(CallvecTopology.CHANNEL_STORE)
+          .get(Bytes.wrap(StoreKeys.channelPrefix("pending-end", 0)));
+      assertNotNull(state, "the ended stream keeps its state while windows are pending");
+      AudioChunk after = AudioChunk.newBuilder(eos).setSequenceNumber(eos.getSequenceNumber() + 1).setEndOfStream(false)
+          .setMediaTimestampMs(eos.getMediaTimestampMs() + 20).setPayload(ByteBuffer.wrap(new byte[160])).build();
+      h.input.pipeInput("pending-end", after);
+      assertEquals(List.of("CHUNK_AFTER_END"), deadLetterReasons(h), "refused by the ended state, before its call is out");
+      h.awaitCalls(2);
+      assertSameSegments(segmentsOf(h, "in-order"), segmentsOf(h, "pending-end"), "pending-end");
+      assertSameCall(callOf(h, "in-order"), callOf(h, "pending-end"), "pending-end");
     }
   }
 

@@ -13,9 +13,29 @@ public final class StateWriter {
   private byte[] buf;
   private int len;
 
+  /** One writer per thread for {@link #scratch}: its buffer is kept between uses, grown on demand. */
+  private static final ThreadLocal<StateWriter> SCRATCH = ThreadLocal.withInitial(() -> new StateWriter(2048));
+
   public StateWriter(int initialCapacityBytes) {
     buf = new byte[Math.max(16, initialCapacityBytes)];
   }
+
+  /**
+   * This thread's reusable writer, emptied: for a state written on every chunk, so that only {@link
+   * #toByteArray}'s exact-size copy is allocated. Not reentrant: finish with it (toByteArray) before
+   * the next call on the same thread.
+   */
+  public static StateWriter scratch() {
+    StateWriter w = SCRATCH.get();
+    w.len = 0;
+    if (w.buf.length > MAX_KEPT_BYTES) {
+      w.buf = new byte[2048]; // a large state (a full reorder buffer, a buffered window) is not kept per thread
+    }
+    return w;
+  }
+
+  /** Largest buffer {@link #scratch} keeps for its thread between uses. */
+  private static final int MAX_KEPT_BYTES = 64 * 1024;
 
   private void ensure(int extraBytes) {
     if (len + extraBytes > buf.length) {

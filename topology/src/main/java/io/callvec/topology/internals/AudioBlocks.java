@@ -78,8 +78,13 @@ final class AudioBlocks {
   /** Encoding scratch, grown on demand. */
   private byte[] scratch = new byte[4096];
 
-  /** A stream's newest source block as this instance last wrote it. */
-  private record Newest(Bytes key, int valueLength, long writeDowns) {}
+  /**
+   * A stream's newest source block as this instance last wrote it (the value array is the one in the
+   * store: never changed after the put). Every write and delete of the block store goes through this
+   * class, and the index is emptied whenever the store may have changed otherwise (task initialised,
+   * restored, closed), so the index is what the store holds.
+   */
+  private record Newest(Bytes key, byte[] value, long writeDowns) {}
 
   /**
    * @param writeDowns the count of the store's writes that reached the changelog ({@link
@@ -138,7 +143,7 @@ final class AudioBlocks {
       value = encode(recordTs, form, rateHz, runStart16k, runStartSource, new int[0], new long[0], recordTs, length, null, 0, 0);
     }
     store.put(key, value);
-    newest.put(stream, new Newest(key, value.length, writeDowns.getAsLong()));
+    newest.put(stream, new Newest(key, value, writeDowns.getAsLong()));
   }
 
   /** The stream's newest block if a piece of this run starting at {@code runOffset} may be appended to it, else null. */
@@ -147,11 +152,7 @@ final class AudioBlocks {
     if (n == null || n.writeDowns() != writeDowns.getAsLong()) {
       return null;
     }
-    byte[] value = store.get(n.key());
-    if (value == null || value.length != n.valueLength() || (value[7] & 0xFF) != MARK) {
-      return null; // deleted or replaced since: start anew
-    }
-    SourceBlock b = parse(n.key().get(), value);
+    SourceBlock b = parse(n.key().get(), n.value());
     if (b.rateHz() != rateHz || b.runStart16k() != runStart16k || b.runStartSource() != runStartSource || b.runEnd() != runOffset
         || b.pieceSamples().length >= MAX_PIECES
         || (long) (b.samples() + length) * SampleCodec.bytesPerSample(b.form()) > MAX_PAYLOAD_BYTES) {

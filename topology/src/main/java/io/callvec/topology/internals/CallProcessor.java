@@ -210,11 +210,14 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
 
     byte[] prefix = StoreKeys.channelPrefix(callId, channel.getIndex());
     Bytes channelKey = Bytes.wrap(prefix);
-    if (ended.get(channelKey) != null) {
-      throw new InvalidChunkException(DeadLetterReason.CHUNK_AFTER_END, "stream " + callId + "/" + channel.getIndex() + " has already ended");
+    byte[] stored = channels.get(channelKey);
+    // The end marker is written when the state is marked ended (endChannel); the state goes when its
+    // last pending window is emitted, the marker later. So a stored state answers for itself and only
+    // a stream without one needs the marker looked up.
+    if (stored == null && ended.get(channelKey) != null) {
+      throw afterEnd(callId, channel);
     }
 
-    byte[] stored = channels.get(channelKey);
     ChannelState state;
     ChannelFrontEnd frontEnd;
     Encoding encoding;
@@ -234,6 +237,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         state.sampleRateHz = chunk.getSampleRateHz();
       } else {
         state = ChannelState.fromBytes(stored);
+        if (state.isEnded()) {
+          throw afterEnd(callId, channel);
+        }
         if (state.encodingOrdinal != chunk.getEncoding().ordinal() || state.sampleRateHz != chunk.getSampleRateHz()) {
           throw new InvalidChunkException(DeadLetterReason.FORMAT_CHANGED, "stream started as " + AudioEncoding.values()[state.encodingOrdinal]
               + " at " + state.sampleRateHz + " Hz, chunk is " + chunk.getEncoding() + " at " + chunk.getSampleRateHz() + " Hz");
@@ -290,6 +296,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     } catch (AudioFormatException e) {
       throw new InvalidChunkException(ChunkIntake.reasonOf(e.reason()), e.getMessage());
     }
+  }
+
+  private static InvalidChunkException afterEnd(String callId, Channel channel) {
+    return new InvalidChunkException(DeadLetterReason.CHUNK_AFTER_END, "stream " + callId + "/" + channel.getIndex() + " has already ended");
   }
 
   /** Writes front-end output to the block store ({@link AudioBlocks}, either layout) and cuts windows. */

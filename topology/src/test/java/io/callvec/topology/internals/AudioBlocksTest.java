@@ -137,12 +137,15 @@ class AudioBlocksTest {
     commits[0]++;
     blocks.writeSource(PREFIX, Encoding.MULAW, 8_000, 0, 0, 320, 140, speech, 0, 160);
     assertEquals(2, count(raw), "a new block after a write-down");
-    raw.delete(StoreKeys.withLong(PREFIX, 320));
-    blocks.writeSource(PREFIX, Encoding.MULAW, 8_000, 0, 0, 480, 160, speech, 0, 160);
-    assertEquals(2, count(raw), "a new block when the newest one is gone");
     blocks.writeSource(PREFIX, Encoding.MULAW, 8_000, 4_000, 2_000, 0, 180, speech, 0, 160);
     assertEquals(3, count(raw), "a new block for a new run");
     byte[] first = raw.get(StoreKeys.withLong(PREFIX, 0));
+    blocks.deleteAll(PREFIX);
+    assertEquals(0, count(raw));
+    blocks.writeSource(PREFIX, Encoding.MULAW, 8_000, 4_000, 2_000, 160, 200, speech, 0, 160);
+    assertEquals(1, count(raw), "a new block when the newest one was deleted");
+    int single = raw.get(StoreKeys.withLong(PREFIX, 2_160)).length;
+    assertTrue(single > 160 && single <= 160 + 20, "one piece: 160 B of codes and a header of at most 20 B: " + single);
     assertEquals(0xC8, first[7] & 0xFF, "this version's source layout");
     assertTrue(first.length <= 2 * 160 + 20, "two pieces of 160 B in one block with a small header: " + first.length + " B");
   }
