@@ -77,6 +77,13 @@ public final class PipelineBench {
       "  --set KEY=VALUE        any callvec or Kafka Streams setting of the app (repeatable)");
 
   private static final long MAX_PLAYER_LATE_MS = 1_000;
+  /**
+   * Warm-up, not counted: about 15,000 chunks and 60 windows, so that the JIT has compiled the
+   * per-chunk path before the first trial (with a shorter one, the 10-stream trial paid for
+   * compilation: about 0.4 cores of JIT threads).
+   */
+  private static final int WARM_STREAMS = 20;
+  private static final long WARM_MS = 15_000;
   /** The targets of the pipeline issue (dimension 1024, 20 ms μ-law chunks at real-time pace, exactly_once_v2, defaults). */
   private static final double TARGET_CHANGELOG_PER_INPUT = 1.0;
   private static final double TARGET_APP_CPU_S_PER_AUDIO_S = 0.001;
@@ -128,7 +135,7 @@ public final class PipelineBench {
         Pipeline.Run run = p.startApp("pipeline", sets.get(Settings.MODEL_PATH.key()), sets)) {
       String appId = "bench-pipeline";
       // warm-up: JIT and first-segment paths, not counted
-      trial(p, run, admin, appId, "warm", 4, 6_000, capture, false);
+      trial(p, run, admin, appId, "warm", WARM_STREAMS, WARM_MS, capture, false);
       header();
       int profiled = jfr ? fixed.stream().mapToInt(Integer::intValue).max().orElse(0) : -1;
       for (int n : fixed) {

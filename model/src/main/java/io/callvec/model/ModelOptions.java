@@ -29,6 +29,7 @@ public final class ModelOptions {
 
   private final ExecutionProvider provider;
   private final int intraOpThreads;
+  private final boolean intraOpSpinning;
   private final Pooling pooling;
   private final boolean l2Normalize;
   private final String outputName;
@@ -41,6 +42,7 @@ public final class ModelOptions {
   private ModelOptions(Builder b) {
     this.provider = b.provider;
     this.intraOpThreads = b.intraOpThreads;
+    this.intraOpSpinning = b.intraOpSpinning;
     this.pooling = b.pooling;
     this.l2Normalize = b.l2Normalize;
     this.outputName = b.outputName;
@@ -64,6 +66,7 @@ public final class ModelOptions {
     Builder b = new Builder();
     b.provider = provider;
     b.intraOpThreads = intraOpThreads;
+    b.intraOpSpinning = intraOpSpinning;
     b.pooling = pooling;
     b.l2Normalize = l2Normalize;
     b.outputName = outputName;
@@ -82,6 +85,17 @@ public final class ModelOptions {
   /** ONNX Runtime intra-op threads per run; 0 = ONNX Runtime's default (one per physical core). */
   public int intraOpThreads() {
     return intraOpThreads;
+  }
+
+  /**
+   * Whether ONNX Runtime's intra-op pool threads spin while they wait for work (ONNX Runtime's own
+   * default) instead of sleeping. Spinning shortens the hand-off between operators a little, but the
+   * pool keeps spinning after every run: with a fast model (a GPU, or the pipeline's stand-in) on a
+   * busy host it takes about half a core from the stream threads ({@code bench/run pipeline}).
+   * Default false.
+   */
+  public boolean intraOpSpinning() {
+    return intraOpSpinning;
   }
 
   public Pooling pooling() {
@@ -136,6 +150,8 @@ public final class ModelOptions {
         + provider
         + ", intraOpThreads="
         + intraOpThreads
+        + ", intraOpSpinning="
+        + intraOpSpinning
         + ", pooling="
         + pooling
         + ", l2Normalize="
@@ -155,6 +171,7 @@ public final class ModelOptions {
   public static final class Builder {
     private ExecutionProvider provider = ExecutionProvider.auto();
     private int intraOpThreads = 0;
+    private boolean intraOpSpinning = false;
     private Pooling pooling = Pooling.MEAN;
     private boolean l2Normalize = false;
     private String outputName = DEFAULT_OUTPUT;
@@ -182,6 +199,12 @@ public final class ModelOptions {
         throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + threads);
       }
       this.intraOpThreads = threads;
+      return this;
+    }
+
+    /** See {@link ModelOptions#intraOpSpinning()}. */
+    public Builder intraOpSpinning(boolean spin) {
+      this.intraOpSpinning = spin;
       return this;
     }
 

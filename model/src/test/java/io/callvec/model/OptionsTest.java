@@ -32,17 +32,19 @@ class OptionsTest {
     ModelOptions d = ModelOptions.defaults();
     assertEquals(ExecutionProvider.auto(), d.provider());
     assertEquals(0, d.intraOpThreads());
+    assertFalse(d.intraOpSpinning(), "idle intra-op threads sleep unless asked to spin");
     assertEquals(Pooling.MEAN, d.pooling());
     assertFalse(d.l2Normalize());
     assertEquals("last_hidden_state", d.outputName());
     assertTrue(d.normalizeInput().isEmpty());
     ModelOptions o = d.toBuilder().provider("tensorrt").tensorRtFp16(true)
         .tensorRtEngineCacheDir(Path.of("/tmp/trt")).pooling(Pooling.MEAN_STD).intraOpThreads(2)
-        .l2Normalize(true).normalizeInput(false).build();
+        .intraOpSpinning(true).l2Normalize(true).normalizeInput(false).build();
     assertEquals(ExecutionProvider.tensorRt(0), o.provider());
     assertTrue(o.tensorRtFp16());
     assertEquals(Path.of("/tmp/trt"), o.tensorRtEngineCacheDir().orElseThrow());
     assertEquals(2, o.intraOpThreads());
+    assertTrue(o.intraOpSpinning());
     assertEquals(Boolean.FALSE, o.normalizeInput().orElseThrow());
     assertEquals(Pooling.MEAN, d.pooling(), "defaults unchanged");
     assertThrows(IllegalArgumentException.class, () -> ModelOptions.builder().intraOpThreads(-1));

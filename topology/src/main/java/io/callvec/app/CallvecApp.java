@@ -206,6 +206,7 @@ public final class CallvecApp implements AutoCloseable {
     ModelOptions.Builder options = ModelOptions.builder()
         .provider(config.get(Settings.MODEL_PROVIDER))
         .intraOpThreads(config.getInt(Settings.MODEL_INTRA_OP_THREADS))
+        .intraOpSpinning(config.getBoolean(Settings.MODEL_INTRA_OP_SPINNING))
         .pooling(Pooling.valueOf(config.get(Settings.MODEL_POOLING).toUpperCase(Locale.ROOT)))
         .l2Normalize(config.getBoolean(Settings.MODEL_L2_NORMALIZE));
     return openModel(config.get(Settings.MODEL_PATH), withLayer(config, options).build());

@@ -32,6 +32,8 @@ public enum Settings {
       "ONNX model file, or 'classpath:fixture' for the bundled tiny fixture model (its embeddings are NOT meaningful)."),
   MODEL_PROVIDER("callvec.model.provider", "auto", "Execution provider: auto, cpu, cuda[:device], tensorrt."),
   MODEL_INTRA_OP_THREADS("callvec.model.intra.op.threads", "0", "ONNX Runtime intra-op threads per session (0: ONNX Runtime's default)."),
+  MODEL_INTRA_OP_SPINNING("callvec.model.intra.op.spinning", "false",
+      "Whether ONNX Runtime's idle intra-op threads spin instead of sleeping (ONNX Runtime's default: spin); spinning after every run takes about half a core from the stream threads on a busy host."),
   MODEL_POOLING("callvec.model.pooling", "mean", "Pooling over frames: mean or mean_std."),
   MODEL_L2_NORMALIZE("callvec.model.l2.normalize", "false", "L2-normalise each segment vector."),
   MODEL_LAYER("callvec.model.layer", "auto",

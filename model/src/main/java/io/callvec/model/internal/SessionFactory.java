@@ -78,6 +78,9 @@ public final class SessionFactory {
     }
   }
 
+  /** ONNX Runtime session config key: whether idle intra-op pool threads spin ("1", its default) or sleep ("0"). */
+  static final String ALLOW_SPINNING_KEY = "session.intra_op.allow_spinning";
+
   private static OrtSession open(
       OrtEnvironment env, Source source, ModelOptions options, ExecutionProvider p)
       throws ModelLoadException {
@@ -87,6 +90,7 @@ public final class SessionFactory {
       if (options.intraOpThreads() > 0) {
         so.setIntraOpNumThreads(options.intraOpThreads());
       }
+      so.addConfigEntry(ALLOW_SPINNING_KEY, options.intraOpSpinning() ? "1" : "0");
       addProvider(so, options, p);
       return source.file() != null
           ? env.createSession(source.file().toString(), so)
