@@ -8,8 +8,8 @@ python3-torch, python3-torchaudio and python3-onnx; no PyPI, no Hugging Face).
       and with an attention_mask input), golden inputs and PyTorch reference outputs, and small
       malformed models for the loader's error tests. Deterministic: rerunning reproduces the files.
       With --bundle, the folder also receives the GPU-speed stand-in (see STANDIN_FILE): the
-      architecture at hidden size 1024 with no transformer layer and 8-channel convolutions,
-      about 0.6 MB, so that pipeline measurements run at the real model's vector width while
+      architecture at hidden size 1024 with no transformer layer, 8-channel convolutions and a
+      4-frame depthwise positional convolution, about 0.1 MB, so that pipeline measurements run at the real model's vector width while
       the model itself costs almost nothing; its PyTorch goldens go to --out/golden/standin.*.
       The fixture folder also gets wav2vec2-tiny-cut1.onnx: the encoder cut after transformer
       layer 1 (computes layer 1 only; its one output is hidden_states_1).
@@ -68,13 +68,15 @@ STRIDE, RECEPTIVE = co.conv_geometry(KERNELS, STRIDES)  # 320, 400 samples
 
 def architecture(size):
     """torchaudio.models.wav2vec2_model arguments; "large" is facebook/wav2vec2-large-robust."""
-    conv_dim, embed, layers, heads, ffn, pos_groups = {
-        "tiny": (32, 32, 2, 4, 128, 16),
-        "large": (512, 1024, 24, 16, 4096, 16),
-        # GPU-speed stand-in: the real model's width (1024) and geometry, almost no compute: 8
-        # conv channels, no transformer layer, a depthwise positional convolution (groups =
-        # channels: 1024 x 128 weights instead of 1024 x 64 x 128, which would be 33 MB).
-        "standin": (8, 1024, 0, 16, 64, 1024),
+    conv_dim, embed, layers, heads, ffn, pos_groups, pos_kernel = {
+        "tiny": (32, 32, 2, 4, 128, 16, 128),
+        "large": (512, 1024, 24, 16, 4096, 16, 128),
+        # GPU-speed stand-in: the real model's width (1024) and frame geometry, almost no compute:
+        # 8 conv channels, no transformer layer, a depthwise positional convolution 4 frames wide
+        # (groups = channels: 1024 x 4 weights). Its CPU cost per 5 s window is about what a GPU
+        # run costs its host (copies, launches): with the real model's 128-wide positional
+        # convolution, depthwise, it cost 10-20 ms of CPU per window, more than the pipeline.
+        "standin": (8, 1024, 0, 16, 64, 1024, 4),
     }[size]
     return dict(
         extractor_mode="layer_norm",
@@ -82,7 +84,7 @@ def architecture(size):
         extractor_conv_bias=True,
         encoder_embed_dim=embed,
         encoder_projection_dropout=0.0,
-        encoder_pos_conv_kernel=128,
+        encoder_pos_conv_kernel=pos_kernel,
         encoder_pos_conv_groups=pos_groups,
         encoder_num_layers=layers,
         encoder_num_heads=heads,

@@ -363,7 +363,7 @@ public final class PipelineBench {
   }
 
   /** CPU time and allocation of this JVM's live threads, by id and name. */
-  private record Threads(Map<Long, String> names, Map<Long, Long> cpuNs, Map<Long, Long> allocBytes) {
+  private record Threads(Map<Long, String> names, Map<Long, Long> cpuNs, Map<Long, Long> allocBytes, long jitMs) {
     static Threads sample() {
       var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
       Map<Long, String> names = new HashMap<>();
@@ -378,7 +378,8 @@ public final class PipelineBench {
         cpu.put(id, Math.max(0, mx.getThreadCpuTime(id)));
         alloc.put(id, Math.max(0, mx.getThreadAllocatedBytes(id)));
       }
-      return new Threads(names, cpu, alloc);
+      var jit = ManagementFactory.getCompilationMXBean();
+      return new Threads(names, cpu, alloc, jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0);
     }
 
     double cpu(java.util.function.Predicate<String> which) {
@@ -390,9 +391,10 @@ public final class PipelineBench {
     }
 
     /**
-     * Process CPU between two samples by thread group (by name); "JVM and native" is what no live
-     * Java thread accounts for: GC and JIT compiler threads, ONNX Runtime's own pool threads, and
-     * threads that ended in between.
+     * Process CPU between two samples by thread group (by name); "JIT compiler" is the JVM's
+     * compilation time (CompilationMXBean, elapsed time in the compiler threads); "JVM and native"
+     * is what neither accounts for: GC threads, ONNX Runtime's own pool threads, RocksDB's
+     * background threads, and threads that ended in between.
      */
     static Map<String, Double> byGroup(Threads t0, Threads t1, double processCpu) {
       Map<String, Double> out = new LinkedHashMap<>();
@@ -402,7 +404,9 @@ public final class PipelineBench {
         out.merge(group(e.getValue()), d, Double::sum);
         java += d;
       }
-      out.put("JVM and native", Math.max(0, processCpu - java));
+      double jit = (t1.jitMs - t0.jitMs) / 1e3;
+      out.put("JIT compiler", jit);
+      out.put("JVM and native", Math.max(0, processCpu - java - jit));
       Map<String, Double> sorted = new LinkedHashMap<>();
       out.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed()).forEach(e -> sorted.put(e.getKey(), e.getValue()));
       return sorted;
