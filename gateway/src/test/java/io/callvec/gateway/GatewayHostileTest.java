@@ -53,7 +53,14 @@ class GatewayHostileTest {
       TwilioMessages b64 = new TwilioMessages("CAb64", "MZb64");
       assertEquals(1007, hostileTwilio(f, b64.start("inbound"), b64.media("inbound", 1, 0, new byte[160]).replaceAll("\"payload\":\"[^\"]*\"",
           "\"payload\":\"%%not*base64%%\"")), "bad base64");
-      assertEquals(1009, hostileTwilio(f, "{\"event\":\"media\",\"pad\":\"" + "x".repeat(100_000) + "\"}"), "oversize message");
+      int oversize = hostileTwilio(f, "{\"event\":\"media\",\"pad\":\"" + "x".repeat(100_000) + "\"}");
+      if (oversize == CONNECTION_BROKEN) {
+        // The gateway closed while this client was still writing the 100 kB frame: the JDK client then
+        // reports the broken pipe instead of the close frame. The gateway's own count says what it answered.
+        assertEquals(1, f.counter("callvec.gateway.protocol.errors", "protocol", "twilio", "reason", "oversize"), "oversize message");
+      } else {
+        assertEquals(1009, oversize, "oversize message");
+      }
       assertEquals(1008, hostileTwilio(f, "[1,2,3]"), "JSON without event");
       GatewayFixture.Client bin = f.connect(IngestGateway.TWILIO_PATH, Map.of());
       bin.binary(new byte[160]);
@@ -122,10 +129,22 @@ class GatewayHostileTest {
         break;
       }
     }
-    int code = c.awaitClose();
+    int code;
+    try {
+      code = c.awaitClose();
+    } catch (CompletionException e) {
+      if (!(e.getCause() instanceof java.io.IOException)) {
+        throw e;
+      }
+      log.info("hostile client: connection broken before the close frame reached it: {}", e.getCause().toString());
+      return CONNECTION_BROKEN;
+    }
     log.info("hostile client closed with {} ({})", code, c.closeReason);
     return code;
   }
+
+  /** What {@link #hostileTwilio} returns when the connection broke (the client saw no close frame). */
+  private static final int CONNECTION_BROKEN = -1;
 
   @Test
   void aClientThatStopsReadingIsDisconnectedAlone() throws Exception {
