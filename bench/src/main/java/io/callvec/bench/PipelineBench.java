@@ -403,7 +403,8 @@ public final class PipelineBench {
 
     /**
      * Process CPU between two samples by thread group (by name); "JIT compiler" is the JVM's
-     * compilation time (CompilationMXBean, elapsed time in the compiler threads); "JVM and native"
+     * compilation time (CompilationMXBean: elapsed time in the compiler threads, an upper bound of
+     * their CPU time when the cores are busy); "JVM and native"
      * is what neither accounts for: GC threads, ONNX Runtime's own pool threads, RocksDB's
      * background threads, and threads that ended in between.
      */

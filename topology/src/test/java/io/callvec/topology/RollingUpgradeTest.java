@@ -113,14 +113,9 @@ class RollingUpgradeTest {
   void aStreamWithThePreviousVersionsFloatBlocksIsFinishedFromThemWithTheSameOutput() throws Exception {
     Recording s = TopologyHarness.stream(CALL, 0, 17_300, 7);
     List<AudioChunk> chunks = Chunker.chunks(s, Chunker.Options.realTime());
-    List<SegmentEmbedding> reference;
-    CallEmbedding referenceCall;
-    try (TopologyHarness h = new TopologyHarness()) {
-      h.pipe(chunks);
-      h.awaitCalls(1);
-      reference = sorted(h.segmentsSeen);
-      referenceCall = h.callsSeen.get(0).value();
-    }
+    Reference ref = reference(chunks);
+    List<SegmentEmbedding> reference = ref.segments();
+    CallEmbedding referenceCall = ref.call();
 
     byte[] prefix = StoreKeys.channelPrefix(CALL, 0);
     Map<String, List<KeyValue<Object, Object>>> previous = new java.util.HashMap<>();
@@ -140,23 +135,13 @@ class RollingUpgradeTest {
       }
       byte[] state = old.driver.<Bytes, byte[]>getKeyValueStore(CallvecTopology.CHANNEL_STORE).get(Bytes.wrap(prefix));
       assertTrue(indexOf(state, new byte[] {'C', 'V', 'F', 2}) >= 0, "the previous version's front-end state (version 2) is in the channel state");
-      for (String store : STORES) {
-        List<KeyValue<Object, Object>> all = new ArrayList<>();
-        try (KeyValueIterator<Object, Object> it = old.driver.getKeyValueStore(store).all()) {
-          it.forEachRemaining(all::add);
-        }
-        previous.put(store, all);
-      }
+      previous.putAll(snapshot(old));
     } finally {
       System.clearProperty(CallProcessor.REFERENCE_BLOCKS_PROPERTY);
     }
 
     try (TopologyHarness h = new TopologyHarness()) {
-      for (String store : STORES) {
-        KeyValueStore<Object, Object> target = h.driver.getKeyValueStore(store);
-        previous.get(store).forEach(kv -> target.put(kv.key, kv.value));
-      }
-      h.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+      load(h, previous);
       h.pipe(chunks.subList(FIRST_PART_CHUNKS, FIRST_PART_CHUNKS + 50));
       for (byte[] b : values(h, CallvecTopology.BLOCK_STORE)) {
         assertTrue(b[7] == 0 || b[7] == -1, "the stream keeps the layout it started with");
@@ -185,14 +170,9 @@ class RollingUpgradeTest {
   void aStreamWithThePreviousVersionsSinglePieceSourceBlocksIsFinishedWithTheSameOutput() throws Exception {
     Recording s = TopologyHarness.stream(CALL, 0, 17_300, 7);
     List<AudioChunk> chunks = Chunker.chunks(s, Chunker.Options.realTime());
-    List<SegmentEmbedding> reference;
-    CallEmbedding referenceCall;
-    try (TopologyHarness h = new TopologyHarness()) {
-      h.pipe(chunks);
-      h.awaitCalls(1);
-      reference = sorted(h.segmentsSeen);
-      referenceCall = h.callsSeen.get(0).value();
-    }
+    Reference ref = reference(chunks);
+    List<SegmentEmbedding> reference = ref.segments();
+    CallEmbedding referenceCall = ref.call();
 
     Map<String, List<KeyValue<Object, Object>>> previous = new java.util.HashMap<>();
     List<SegmentEmbedding> before;
@@ -201,13 +181,7 @@ class RollingUpgradeTest {
       old.awaitSegments(2); // both windows cut so far: nothing is pending inference
       old.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
       before = sorted(old.segmentsSeen);
-      for (String store : STORES) {
-        List<KeyValue<Object, Object>> all = new ArrayList<>();
-        try (KeyValueIterator<Object, Object> it = old.driver.getKeyValueStore(store).all()) {
-          it.forEachRemaining(all::add);
-        }
-        previous.put(store, all);
-      }
+      previous.putAll(snapshot(old));
       List<KeyValue<Object, Object>> single = new ArrayList<>();
       for (KeyValue<Object, Object> kv : previous.get(CallvecTopology.BLOCK_STORE)) {
         single.addAll(toSinglePieceBlocks((Bytes) kv.key, (byte[]) kv.value));
@@ -217,11 +191,7 @@ class RollingUpgradeTest {
     }
 
     try (TopologyHarness h = new TopologyHarness()) {
-      for (String store : STORES) {
-        KeyValueStore<Object, Object> target = h.driver.getKeyValueStore(store);
-        previous.get(store).forEach(kv -> target.put(kv.key, kv.value));
-      }
-      h.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+      load(h, previous);
       h.pipe(chunks.subList(FIRST_PART_CHUNKS, FIRST_PART_CHUNKS + 50));
       java.util.Set<Integer> marks = new java.util.TreeSet<>();
       for (byte[] b : values(h, CallvecTopology.BLOCK_STORE)) {
@@ -316,6 +286,39 @@ class RollingUpgradeTest {
   private static final List<String> STORES = List.of(
       CallvecTopology.CHANNEL_STORE, CallvecTopology.BLOCK_STORE, CallvecTopology.PENDING_STORE,
       CallvecTopology.ENDED_STORE, CallvecTopology.TIME_INDEX_STORE, CallvecTopology.VAD_STORE);
+
+  /** What this version gives for a stream it processes from start to end. */
+  private record Reference(List<SegmentEmbedding> segments, CallEmbedding call) {}
+
+  private static Reference reference(List<AudioChunk> chunks) throws Exception {
+    try (TopologyHarness h = new TopologyHarness()) {
+      h.pipe(chunks);
+      h.awaitCalls(1);
+      return new Reference(sorted(h.segmentsSeen), h.callsSeen.get(0).value());
+    }
+  }
+
+  /** Every entry of every store of {@code h}, by store name. */
+  private static Map<String, List<KeyValue<Object, Object>>> snapshot(TopologyHarness h) {
+    Map<String, List<KeyValue<Object, Object>>> out = new java.util.HashMap<>();
+    for (String store : STORES) {
+      List<KeyValue<Object, Object>> all = new ArrayList<>();
+      try (KeyValueIterator<Object, Object> it = h.driver.getKeyValueStore(store).all()) {
+        it.forEachRemaining(all::add);
+      }
+      out.put(store, all);
+    }
+    return out;
+  }
+
+  /** Puts a {@link #snapshot} into the stores of a fresh instance {@code h}, and lets its punctuators run once. */
+  private static void load(TopologyHarness h, Map<String, List<KeyValue<Object, Object>>> stores) {
+    for (String store : STORES) {
+      KeyValueStore<Object, Object> target = h.driver.getKeyValueStore(store);
+      stores.get(store).forEach(kv -> target.put(kv.key, kv.value));
+    }
+    h.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+  }
 
   private static List<byte[]> values(TopologyHarness h, String store) {
     List<byte[]> out = new ArrayList<>();
