@@ -115,6 +115,7 @@ public final class PipelineBench {
     int partitions = Integer.parseInt(o.get("partitions", "4"));
     boolean rocks = o.has("rocksdb-metrics");
     boolean jfr = o.has("jfr");
+    String inputCompression = o.get("input-compression", "none");
     byte[] capture = capture(o.get("audio", null));
 
     Map<String, String> sets = new LinkedHashMap<>();
@@ -128,9 +129,8 @@ public final class PipelineBench {
     System.out.println("# bench pipeline: " + BenchEnv.machine());
     System.out.printf(Locale.ROOT, "# model: GPU-speed stand-in (dimension 1024); capture: %.0f s of real μ-law speech; broker: child JVMs;"
         + " app, player and reader: this JVM; %d partitions; input compression %s; settings %s%n", capture.length / 8000.0, partitions,
-        o.get("input-compression", "none"), sets);
+        inputCompression, sets);
     List<Trial> trials = new ArrayList<>();
-    String inputCompression = o.get("input-compression", "none");
     try (Pipeline p = Pipeline.start(partitions, LocalKafkaCluster.Mode.CHILD_PROCESS, inputCompression);
         Admin admin = p.kafka().createAdmin();
         Pipeline.Run run = p.startApp("pipeline", sets.get(Settings.MODEL_PATH.key()), sets)) {
@@ -434,7 +434,7 @@ public final class PipelineBench {
       if (n.startsWith("kafka-producer-network-thread") && n.contains("StreamThread")) {
         return "Streams producer I/O";
       }
-      if (n.contains("StreamThread") && (n.contains("consumer") || n.contains("heartbeat"))) {
+      if (n.contains("StreamThread") && (n.contains("consumer") || n.contains("heartbeat")) || n.startsWith("kafka-coordinator-heartbeat")) {
         return "Streams consumer I/O";
       }
       if (stream(n)) {
@@ -442,9 +442,6 @@ public final class PipelineBench {
       }
       if (n.startsWith("callvec-batcher")) {
         return "batcher (model)";
-      }
-      if (n.startsWith("kafka-coordinator-heartbeat")) {
-        return "Streams consumer I/O";
       }
       return "other Java";
     }

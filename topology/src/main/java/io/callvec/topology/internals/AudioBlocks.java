@@ -77,14 +77,16 @@ final class AudioBlocks {
   private final Map<Bytes, Newest> newest = new HashMap<>();
   /** Encoding scratch, grown on demand. */
   private byte[] scratch = new byte[4096];
+  /** A source block's header while it is written: at most 9 + 4 varints (30 B) + 15 B per piece. */
+  private final byte[] headScratch = new byte[9 + 30 + MAX_PIECES * 15];
 
   /**
-   * A stream's newest source block as this instance last wrote it (the value array is the one in the
-   * store: never changed after the put). Every write and delete of the block store goes through this
+   * A stream's newest source block as this instance last wrote it, parsed (its value array is the
+   * one in the store: never changed after the put). Every write and delete of the block store goes through this
    * class, and the index is emptied whenever the store may have changed otherwise (task initialised,
    * restored, closed), so the index is what the store holds.
    */
-  private record Newest(Bytes key, byte[] value, long writeDowns) {}
+  private record Newest(Bytes key, SourceBlock block, long writeDowns) {}
 
   /**
    * @param writeDowns the count of the store's writes that reached the changelog ({@link
@@ -127,51 +129,60 @@ final class AudioBlocks {
       scratch = new byte[Math.max(4 * length, 2 * scratch.length)];
     }
     Bytes stream = Bytes.wrap(prefix);
-    SourceBlock open = appendable(stream, rateHz, runStart16k, runStartSource, runOffset, length);
-    byte[] value;
+    Newest open = newest.get(stream);
+    SourceBlock block;
     Bytes key;
-    if (open != null && SampleCodec.encode(open.form(), samples, offset, length, scratch, 0)) {
-      key = newest.get(stream).key();
-      value = encode(open.recordTs(), open.form(), rateHz, runStart16k, runStartSource, open.pieceSamples(), open.pieceTs(),
-          recordTs, length, open.value(), open.payloadOffset(), open.samples() * SampleCodec.bytesPerSample(open.form()));
+    if (open != null && appendable(open, rateHz, runStart16k, runStartSource, runOffset, length)
+        && SampleCodec.encode(open.block().form(), samples, offset, length, scratch, 0)) {
+      SourceBlock b = open.block();
+      block = encode(b.start(), b.form(), rateHz, runStart16k, runStartSource, append(b.pieceSamples(), length), append(b.pieceTs(), recordTs),
+          b.value(), b.payloadOffset(), b.samples() * SampleCodec.bytesPerSample(b.form()));
+      key = open.key();
     } else {
       int form = SampleCodec.formFor(encoding, samples, offset, length, scratch);
       if (form == SampleCodec.FLOAT32) {
         SampleCodec.encode(SampleCodec.FLOAT32, samples, offset, length, scratch, 0);
       }
-      key = StoreKeys.withLong(prefix, runStartSource + runOffset);
-      value = encode(recordTs, form, rateHz, runStart16k, runStartSource, new int[0], new long[0], recordTs, length, null, 0, 0);
+      block = encode(runStartSource + runOffset, form, rateHz, runStart16k, runStartSource, new int[] {length}, new long[] {recordTs}, null, 0, 0);
+      key = StoreKeys.withLong(prefix, block.start());
     }
-    store.put(key, value);
-    newest.put(stream, new Newest(key, value, writeDowns.getAsLong()));
+    store.put(key, block.value());
+    newest.put(stream, new Newest(key, block, writeDowns.getAsLong()));
   }
 
-  /** The stream's newest block if a piece of this run starting at {@code runOffset} may be appended to it, else null. */
-  private SourceBlock appendable(Bytes stream, int rateHz, long runStart16k, long runStartSource, long runOffset, int length) {
-    Newest n = newest.get(stream);
-    if (n == null || n.writeDowns() != writeDowns.getAsLong()) {
-      return null;
-    }
-    SourceBlock b = parse(n.key().get(), n.value());
-    if (b.rateHz() != rateHz || b.runStart16k() != runStart16k || b.runStartSource() != runStartSource || b.runEnd() != runOffset
-        || b.pieceSamples().length >= MAX_PIECES
-        || (long) (b.samples() + length) * SampleCodec.bytesPerSample(b.form()) > MAX_PAYLOAD_BYTES) {
-      return null;
-    }
-    return b;
+  /** Whether a piece of this run starting at {@code runOffset} may be appended to the stream's newest block {@code n}. */
+  private boolean appendable(Newest n, int rateHz, long runStart16k, long runStartSource, long runOffset, int length) {
+    SourceBlock b = n.block();
+    return n.writeDowns() == writeDowns.getAsLong()
+        && b.rateHz() == rateHz && b.runStart16k() == runStart16k && b.runStartSource() == runStartSource && b.runEnd() == runOffset
+        && b.pieceSamples().length < MAX_PIECES
+        && (long) (b.samples() + length) * SampleCodec.bytesPerSample(b.form()) <= MAX_PAYLOAD_BYTES;
+  }
+
+  private static int[] append(int[] a, int v) {
+    int[] out = java.util.Arrays.copyOf(a, a.length + 1);
+    out[a.length] = v;
+    return out;
+  }
+
+  private static long[] append(long[] a, long v) {
+    long[] out = java.util.Arrays.copyOf(a, a.length + 1);
+    out[a.length] = v;
+    return out;
   }
 
   /**
-   * A source block's value: the pieces {@code pieceSamples}/{@code pieceTs} whose samples are {@code
-   * oldPayloadBytes} bytes of {@code old} from {@code oldOffset}, then one more piece of {@code
-   * newSamples} samples at {@code recordTs} whose encoded samples are in {@link #scratch}.
+   * A source block starting at source sample {@code start}: the pieces {@code pieceSamples}/{@code
+   * pieceTs}, whose samples are {@code oldPayloadBytes} bytes of {@code old} from {@code oldOffset}
+   * followed by the last piece's encoded samples in {@link #scratch}.
    */
-  private byte[] encode(long firstTs, int form, int rateHz, long runStart16k, long runStartSource, int[] pieceSamples, long[] pieceTs,
-      long recordTs, int newSamples, byte[] old, int oldOffset, int oldPayloadBytes) {
+  private SourceBlock encode(long start, int form, int rateHz, long runStart16k, long runStartSource, int[] pieceSamples, long[] pieceTs,
+      byte[] old, int oldOffset, int oldPayloadBytes) {
+    int pieces = pieceSamples.length;
+    int newSamples = pieceSamples[pieces - 1];
     int newPayload = newSamples * SampleCodec.bytesPerSample(form);
-    int pieces = pieceSamples.length + 1;
-    byte[] head = new byte[9 + 5 + 10 + 10 + 5 + pieces * 15];
-    long first = (MARK & 0xFFL) << 56 | (firstTs & TIMESTAMP_MASK);
+    byte[] head = headScratch;
+    long first = (MARK & 0xFFL) << 56 | (pieceTs[0] & TIMESTAMP_MASK);
     for (int i = 0; i < 8; i++) {
       head[i] = (byte) (first >>> (8 * i));
     }
@@ -181,21 +192,21 @@ final class AudioBlocks {
     p = Varint.put(head, p, runStart16k);
     p = Varint.put(head, p, runStartSource);
     p = Varint.put(head, p, pieces);
-    long prevTs = firstTs;
-    for (int i = 0; i < pieceSamples.length; i++) {
+    long prevTs = pieceTs[0];
+    int samples = 0;
+    for (int i = 0; i < pieces; i++) {
       p = Varint.put(head, p, pieceSamples[i]);
       p = Varint.put(head, p, Varint.zigzag(pieceTs[i] - prevTs));
       prevTs = pieceTs[i];
+      samples += pieceSamples[i];
     }
-    p = Varint.put(head, p, newSamples);
-    p = Varint.put(head, p, Varint.zigzag(recordTs - prevTs));
     byte[] value = new byte[p + oldPayloadBytes + newPayload];
     System.arraycopy(head, 0, value, 0, p);
     if (old != null) {
       System.arraycopy(old, oldOffset, value, p, oldPayloadBytes);
     }
     System.arraycopy(scratch, 0, value, p + oldPayloadBytes, newPayload);
-    return value;
+    return new SourceBlock(start, form, rateHz, runStart16k, runStartSource, samples, pieceSamples, pieceTs, value, p);
   }
 
   // ---------------------------------------------------------------- reading
@@ -452,7 +463,7 @@ final class AudioBlocks {
     StoreKeys.deleteBelow(store, prefix, below);
     Bytes stream = Bytes.wrap(prefix);
     Newest n = newest.get(stream);
-    if (n != null && StoreKeys.trailingLong(n.key().get()) < below) {
+    if (n != null && n.block().start() < below) {
       newest.remove(stream);
     }
   }
