@@ -1,6 +1,7 @@
 package io.callvec.audio;
 
 import io.callvec.audio.AudioFormatException.Reason;
+import io.callvec.audio.internal.PhaseKernel;
 import io.callvec.audio.internal.PolyphaseFilter;
 import io.callvec.audio.internal.StateReader;
 import io.callvec.audio.internal.StateWriter;
@@ -68,19 +69,13 @@ public final class Resampler {
   /** Output block handed to the sink; allocated at the first output, no larger than needed (≤ {@value #BLOCK_SAMPLES}). */
   private float[] out = new float[0];
   /**
-   * Scratch of {@link #computeIntegerRatio}, shared by the resamplers of one thread: it is only
-   * used inside that method, which calls out to nothing, so a front end restored from its state
-   * for every chunk does not allocate it again each time.
+   * Per-phase accumulators of {@link #computeIntegerRatio}, grown on demand, shared by the resamplers
+   * of one thread: only used inside that method, which calls out to nothing, so a front end restored
+   * from its state for every chunk does not allocate them again each time.
    */
-  private static final ThreadLocal<IntegerRatioScratch> SCRATCH = ThreadLocal.withInitial(IntegerRatioScratch::new);
-
-  /** Per-phase accumulators and three tap windows, grown on demand. */
-  private static final class IntegerRatioScratch {
-    float[][] acc = new float[0][0];
-    float[] tap0 = new float[0];
-    float[] tap1 = new float[0];
-    float[] tap2 = new float[0];
-  }
+  private static final ThreadLocal<float[][]> PHASE_ACC = ThreadLocal.withInitial(() -> new float[0][0]);
+  /** The inner loops of {@link #computeIntegerRatio}: vectorised where the JVM allows. */
+  private static final PhaseKernel KERNEL = PhaseKernel.selected();
   private final int[] groupIndex = new int[4];
   private final int[] groupOffset = new int[4];
 
@@ -282,7 +277,7 @@ public final class Resampler {
   /** A one-line description of the filter design. */
   public String describe() {
     return inputRateHz + " -> " + OUTPUT_RATE_HZ + " Hz: "
-        + (filter == null ? "pass-through (bit-exact copy)" : filter.toString());
+        + (filter == null ? "pass-through (bit-exact copy)" : filter + (down == 1 ? ", kernel " + KERNEL.name() : ""));
   }
 
   /**
@@ -398,87 +393,21 @@ public final class Resampler {
   }
 
   /**
-   * M = 1 (8 kHz, 4 kHz): the outputs of one phase have consecutive base indices, so each tap is
-   * applied to a whole block of outputs at once, in loops the JIT vectorises. (HotSpot only vectorises
-   * a loop whose float loads and stores have the same alignment, so each tap's input window is first
-   * copied to offset 0 of a scratch array.) Per output, taps are still added in order j = 0..T-1
-   * starting from 0, exactly as {@link #computeGeneral} does.
+   * M = 1 (8 kHz, 4 kHz): the outputs of one phase have consecutive base indices, so the phases are
+   * computed for a whole block of outputs at once by the {@link PhaseKernel} (taps added in order j =
+   * 0..T-1 starting from 0 per output, exactly as {@link #computeGeneral} does), then interleaved.
    */
   private void computeIntegerRatio(long n0, int count) {
     long aStart = Math.floorDiv(n0, (long) up);
     long aEnd = Math.floorDiv(n0 + count - 1, (long) up);
     int na = (int) (aEnd - aStart + 1);
     int base = (int) (aStart + halfWidth - bufStart); // buffer index of tap 0 for a = aStart
-    IntegerRatioScratch sc = SCRATCH.get();
-    if (sc.acc.length < up || sc.acc[0].length < na) {
-      int len = Math.max(na, BLOCK_SAMPLES / up + 1);
-      sc.acc = new float[Math.max(up, sc.acc.length)][len];
-      sc.tap0 = new float[len];
-      sc.tap1 = new float[len];
-      sc.tap2 = new float[len];
+    float[][] acc = PHASE_ACC.get();
+    if (acc.length < up || acc[0].length < na) {
+      acc = new float[Math.max(up, acc.length)][Math.max(na, BLOCK_SAMPLES / up + 1)];
+      PHASE_ACC.set(acc);
     }
-    float[][] acc = sc.acc;
-    float[] x = buf;
-    float[] t0 = sc.tap0;
-    float[] t1 = sc.tap1;
-    float[] t2 = sc.tap2;
-    if (up == 2) {
-      float[] y0 = acc[0];
-      float[] y1 = acc[1];
-      Arrays.fill(y0, 0, na, 0f);
-      Arrays.fill(y1, 0, na, 0f);
-      int j = 0;
-      // Three taps per pass: as many as HotSpot (17) still vectorises with both phases fused.
-      for (; j + 3 <= taps; j += 3) {
-        System.arraycopy(x, base - j, t0, 0, na);
-        System.arraycopy(x, base - j - 1, t1, 0, na);
-        System.arraycopy(x, base - j - 2, t2, 0, na);
-        float c0 = h[j];
-        float c1 = h[j + 1];
-        float c2 = h[j + 2];
-        float d0 = h[taps + j];
-        float d1 = h[taps + j + 1];
-        float d2 = h[taps + j + 2];
-        for (int q = 0; q < na; q++) {
-          float x0 = t0[q];
-          float x1 = t1[q];
-          float x2 = t2[q];
-          float v = y0[q];
-          v += c0 * x0;
-          v += c1 * x1;
-          v += c2 * x2;
-          y0[q] = v;
-          float w = y1[q];
-          w += d0 * x0;
-          w += d1 * x1;
-          w += d2 * x2;
-          y1[q] = w;
-        }
-      }
-      for (; j < taps; j++) {
-        System.arraycopy(x, base - j, t0, 0, na);
-        float c = h[j];
-        float d = h[taps + j];
-        for (int q = 0; q < na; q++) {
-          float xv = t0[q];
-          y0[q] += c * xv;
-          y1[q] += d * xv;
-        }
-      }
-    } else {
-      for (int p = 0; p < up; p++) {
-        float[] y = acc[p];
-        int hOff = p * taps;
-        Arrays.fill(y, 0, na, 0f);
-        for (int j = 0; j < taps; j++) {
-          System.arraycopy(x, base - j, t0, 0, na);
-          float c = h[hOff + j];
-          for (int q = 0; q < na; q++) {
-            y[q] += c * t0[q];
-          }
-        }
-      }
-    }
+    KERNEL.run(buf, base, h, taps, up, na, acc);
     // Output n = up * a + p lands at out[n - n0]; the first and last a may have phases outside the block.
     int shift = (int) (up * aStart - n0); // in (-up, 0]
     for (int p = 0; p < up; p++) {
