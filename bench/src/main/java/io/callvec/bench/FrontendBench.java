@@ -127,11 +127,14 @@ public final class FrontendBench {
         "load average (1/5/15 min) before: %s, after: %s (other processes share the cores: compare ratios)%n",
         load0, load1);
     System.out.printf(Locale.ROOT, "full chain vs naive scalar resampler alone: %.2fx%n", xrt[3] / xrt[7]);
+    // The kernel starts scalar and moves to the vectorised one once measured faster (PhaseKernel).
+    String kernel = new Resampler(RATE).describe().replaceAll(".*kernel ", "").replace(' ', '_');
+    System.out.printf(Locale.ROOT, "resampler kernel at the end: %s%n", kernel);
     System.out.printf(Locale.ROOT,
         "RESULT scenario=frontend xrt_per_core=%.0f decode_xrt=%.0f assemble_xrt=%.0f resample_xrt=%.0f"
             + " with_state_bytes_xrt=%.0f stream_state_xrt=%.0f stream_state_restored_xrt=%.0f naive_resampler_xrt=%.0f"
-            + " input=mulaw_8k chunk_ms=20 audio_s=%.0f load1=%s checksum=%d%n",
-        xrt[3], xrt[0], xrt[1], xrt[2], xrt[4], xrt[5], xrt[6], xrt[7], audioSeconds, load1.split(" ")[0], checksum & 0xFFFF);
+            + " input=mulaw_8k chunk_ms=20 audio_s=%.0f load1=%s kernel=%s checksum=%d%n",
+        xrt[3], xrt[0], xrt[1], xrt[2], xrt[4], xrt[5], xrt[6], xrt[7], audioSeconds, load1.split(" ")[0], kernel, checksum & 0xFFFF);
   }
 
   /**

@@ -9,10 +9,12 @@ package io.callvec.audio.internal;
  * with float products and sums rounded as Java rounds them (no fused multiply-add). Every
  * implementation gives the same bits, so which one runs never changes an output sample.
  *
- * <p>{@link #selected()} is the vectorised kernel ({@link VectorPhaseKernel}) when the JVM runs with
- * {@code --add-modules jdk.incubator.vector} (as {@code ./callvec}, {@code bench/run}, the container
- * image and the tests do) on a CPU with 256-bit or wider vectors, else the scalar one ({@link
- * ScalarPhaseKernel}, 2.3–4x slower). {@code -Dcallvec.audio.vector=false} forces the scalar one.
+ * <p>{@link #selected()}: when the JVM runs with {@code --add-modules jdk.incubator.vector} (as {@code
+ * ./callvec}, {@code bench/run}, the container image and the tests do) on a CPU with 256-bit or wider
+ * vectors, the vectorised kernel ({@link VectorPhaseKernel}) once it is measured faster than the
+ * scalar one ({@link ProbingPhaseKernel}: the vector API is slow until HotSpot's C2 has compiled
+ * it); else the scalar kernel ({@link ScalarPhaseKernel}, 2.5x slower at 8 kHz once both are
+ * compiled). {@code -Dcallvec.audio.vector=false} forces the scalar one.
  */
 public abstract class PhaseKernel {
 
@@ -32,7 +34,7 @@ public abstract class PhaseKernel {
    */
   public abstract void run(float[] x, int base, float[] h, int taps, int up, int na, float[][] acc);
 
-  /** A short name for logs and benchmarks, e.g. {@code vector-512} or {@code scalar}. */
+  /** A short name for logs and benchmarks, e.g. {@code vector-512}, {@code scalar}, or {@code scalar (vector-512 warming up)}. */
   public abstract String name();
 
   /** The kernel this JVM uses (chosen once, when the class is loaded). */
@@ -51,7 +53,9 @@ public abstract class PhaseKernel {
     }
     try {
       PhaseKernel k = VectorPhaseKernel.createIfWorthwhile();
-      return k != null ? k : ScalarPhaseKernel.INSTANCE;
+      return k == null
+          ? ScalarPhaseKernel.INSTANCE
+          : new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, k, ProbingPhaseKernel.DEFAULT_PROBE_EVERY);
     } catch (LinkageError | RuntimeException e) {
       return ScalarPhaseKernel.INSTANCE;
     }

@@ -2,7 +2,8 @@ package io.callvec.audio.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,11 +29,34 @@ class PhaseKernelTest {
   }
 
   @Test
-  void theTestJvmRunsTheVectorisedKernel() {
+  void theTestJvmHasTheVectorisedKernelAndProbesItAgainstTheScalarOne() {
     // The surefire JVM starts with --add-modules jdk.incubator.vector (root pom), as ./callvec does;
     // every CPU this project runs on has 256-bit vectors or wider.
-    assertTrue(PhaseKernel.selected().name().startsWith("vector-"), PhaseKernel.selected().name());
-    assertTrue(PhaseKernel.select(true, null).name().startsWith("vector-"));
+    assertNotNull(VectorPhaseKernel.createIfWorthwhile());
+    assertTrue(VectorPhaseKernel.createIfWorthwhile().name().startsWith("vector-"));
+    assertTrue(PhaseKernel.selected() instanceof ProbingPhaseKernel, PhaseKernel.selected().name());
+    ProbingPhaseKernel fresh = (ProbingPhaseKernel) PhaseKernel.select(true, null);
+    assertFalse(fresh.vectorInUse());
+    assertTrue(fresh.name().startsWith("scalar (vector-"), fresh.name());
+  }
+
+  @Test
+  void theVectorisedKernelIsUsedAfterEightFasterProbesInARowAndTheScalarOneKeptAfterTheLastProbe() {
+    ProbingPhaseKernel.Decision d = new ProbingPhaseKernel.Decision();
+    for (int i = 0; i < ProbingPhaseKernel.WINS_NEEDED - 1; i++) {
+      assertEquals(0, d.record(75, 100), "probe " + i);
+    }
+    assertEquals(0, d.record(76, 100)); // not fast enough: the run starts over
+    for (int i = 0; i < ProbingPhaseKernel.WINS_NEEDED - 1; i++) {
+      assertEquals(0, d.record(10, 100));
+    }
+    assertEquals(1, d.record(10, 100));
+
+    ProbingPhaseKernel.Decision slow = new ProbingPhaseKernel.Decision();
+    for (int i = 1; i < ProbingPhaseKernel.MAX_PROBES; i++) {
+      assertEquals(0, slow.record(i % 2 == 0 ? 10 : 1000, 100)); // never eight in a row
+    }
+    assertEquals(2, slow.record(10, 100));
   }
 
   @Test
@@ -40,7 +64,7 @@ class PhaseKernelTest {
     assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(false, null));
     assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(true, "false"));
     assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(false, "true"));
-    assertNotEquals(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(true, "true"));
+    assertTrue(PhaseKernel.select(true, "true") instanceof ProbingPhaseKernel);
   }
 
   @ParameterizedTest(name = "up={0} taps={1} na={2}")
@@ -63,7 +87,9 @@ class PhaseKernelTest {
     int base = margin + taps - 1;
     float[][] want = new float[up][na];
     reference(x, base, h, taps, up, na, want);
-    for (PhaseKernel k : new PhaseKernel[] {ScalarPhaseKernel.INSTANCE, PhaseKernel.select(true, null)}) {
+    // probing every call: both kernels run on every call, whichever wins the timing
+    PhaseKernel probing = new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile(), 1);
+    for (PhaseKernel k : new PhaseKernel[] {ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile(), probing, probing}) {
       float[][] got = new float[up][na + 3];
       for (float[] g : got) {
         java.util.Arrays.fill(g, Float.NaN); // every output must be written
@@ -91,7 +117,7 @@ class PhaseKernelTest {
     float[][] a = new float[2][na];
     float[][] b = new float[2][na];
     ScalarPhaseKernel.INSTANCE.run(x, f.taps - 1, f.coefficients, f.taps, 2, na, a);
-    PhaseKernel.select(true, null).run(x, f.taps - 1, f.coefficients, f.taps, 2, na, b);
+    VectorPhaseKernel.createIfWorthwhile().run(x, f.taps - 1, f.coefficients, f.taps, 2, na, b);
     assertArrayEquals(a[0], b[0]);
     assertArrayEquals(a[1], b[1]);
   }
