@@ -280,6 +280,9 @@ public final class PipelineBench {
 
   /** "met", or "missed by N×" for a measured ÷ target (or target ÷ measured) ratio. */
   private static String verdict(double overTarget) {
+    if (Double.isInfinite(overTarget)) {
+      return "missed: no trial was sustained";
+    }
     return overTarget <= 1.0 ? "met" : String.format(Locale.ROOT, "missed by %.1f×", overTarget);
   }
 

@@ -11,9 +11,9 @@ package io.callvec.audio.internal;
  *
  * <p>{@link #selected()}: when the JVM runs with {@code --add-modules jdk.incubator.vector} (as {@code
  * ./callvec}, {@code bench/run}, the container image and the tests do) on a CPU with 256-bit or wider
- * vectors, the vectorised kernel ({@link VectorPhaseKernel}) once it is measured faster than the
+ * vectors, the vectorised kernel ({@link VectorPhaseKernel}) while it is measured faster than the
  * scalar one ({@link ProbingPhaseKernel}: the vector API is slow until HotSpot's C2 has compiled
- * it); else the scalar kernel ({@link ScalarPhaseKernel}, 2.5x slower at 8 kHz once both are
+ * it, and after a deoptimisation); else the scalar kernel ({@link ScalarPhaseKernel}, 2.5x slower at 8 kHz once both are
  * compiled). {@code -Dcallvec.audio.vector=false} forces the scalar one.
  */
 public abstract class PhaseKernel {
@@ -55,7 +55,7 @@ public abstract class PhaseKernel {
       PhaseKernel k = VectorPhaseKernel.createIfWorthwhile();
       return k == null
           ? ScalarPhaseKernel.INSTANCE
-          : new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, k, ProbingPhaseKernel.DEFAULT_PROBE_EVERY);
+          : new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, k);
     } catch (LinkageError | RuntimeException e) {
       return ScalarPhaseKernel.INSTANCE;
     }

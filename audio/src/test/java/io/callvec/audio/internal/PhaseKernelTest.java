@@ -41,22 +41,46 @@ class PhaseKernelTest {
   }
 
   @Test
-  void theVectorisedKernelIsUsedAfterEightFasterProbesInARowAndTheScalarOneKeptAfterTheLastProbe() {
+  void eightFasterProbesInARowSwitchToTheVectorisedKernelAndEightSlowerOnesBack() {
     ProbingPhaseKernel.Decision d = new ProbingPhaseKernel.Decision();
-    for (int i = 0; i < ProbingPhaseKernel.WINS_NEEDED - 1; i++) {
-      assertEquals(0, d.record(75, 100), "probe " + i);
+    for (int i = 0; i < ProbingPhaseKernel.RUN_NEEDED - 1; i++) {
+      d.record(75, 100);
+      assertFalse(d.vectorInUse(), "probe " + i);
+      assertEquals(ProbingPhaseKernel.MIN_INTERVAL, d.interval());
     }
-    assertEquals(0, d.record(76, 100)); // not fast enough: the run starts over
-    for (int i = 0; i < ProbingPhaseKernel.WINS_NEEDED - 1; i++) {
-      assertEquals(0, d.record(10, 100));
+    d.record(76, 100); // not a quarter faster: the run starts over
+    for (int i = 0; i < ProbingPhaseKernel.RUN_NEEDED - 1; i++) {
+      d.record(10, 100);
+      assertFalse(d.vectorInUse());
     }
-    assertEquals(1, d.record(10, 100));
+    d.record(10, 100);
+    assertTrue(d.vectorInUse());
+    assertEquals(ProbingPhaseKernel.VECTOR_INTERVAL, d.interval());
+    // deoptimised: the vectorised kernel is now slower; seven losses keep it, the eighth does not
+    for (int i = 0; i < ProbingPhaseKernel.RUN_NEEDED - 1; i++) {
+      d.record(2000, 100);
+      assertTrue(d.vectorInUse());
+    }
+    d.record(2000, 100);
+    assertFalse(d.vectorInUse());
+    assertEquals(24, d.probes());
+  }
 
-    ProbingPhaseKernel.Decision slow = new ProbingPhaseKernel.Decision();
-    for (int i = 1; i < ProbingPhaseKernel.MAX_PROBES; i++) {
-      assertEquals(0, slow.record(i % 2 == 0 ? 10 : 1000, 100)); // never eight in a row
+  @Test
+  void whileTheVectorisedKernelKeepsLosingProbesBecomeRarerDownToTheLongestInterval() {
+    ProbingPhaseKernel.Decision d = new ProbingPhaseKernel.Decision();
+    int expected = ProbingPhaseKernel.MIN_INTERVAL;
+    for (int i = 1; i <= 40; i++) {
+      d.record(1000, 100);
+      if (i >= ProbingPhaseKernel.RUN_NEEDED) {
+        expected = Math.min(ProbingPhaseKernel.MAX_INTERVAL, 2 * expected);
+      }
+      assertEquals(expected, d.interval(), "after " + i + " losses");
+      assertFalse(d.vectorInUse());
     }
-    assertEquals(2, slow.record(10, 100));
+    assertEquals(ProbingPhaseKernel.MAX_INTERVAL, d.interval());
+    d.record(10, 100); // one win: probe often again
+    assertEquals(ProbingPhaseKernel.MIN_INTERVAL, d.interval());
   }
 
   @Test
@@ -88,7 +112,8 @@ class PhaseKernelTest {
     float[][] want = new float[up][na];
     reference(x, base, h, taps, up, na, want);
     // probing every call: both kernels run on every call, whichever wins the timing
-    PhaseKernel probing = new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile(), 1);
+    PhaseKernel probing = new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile(),
+        new ProbingPhaseKernel.Decision(1, 1, 1));
     for (PhaseKernel k : new PhaseKernel[] {ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile(), probing, probing}) {
       float[][] got = new float[up][na + 3];
       for (float[] g : got) {
