@@ -36,6 +36,15 @@ class BackpressureTest {
         for (int i = 0; i < firstHalf; i++) {
           c.text(tw.media("inbound", i + 1, i * 20L, frames.get(i)));
         }
+        // The broker goes away once the first half is acknowledged: stopped any earlier, the
+        // producer may not even have the topic's metadata yet, and its first send then fails
+        // (metadata timeout) instead of waiting in the buffer (seen under load in CI).
+        long acked = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (f.counter("callvec.gateway.chunks.sent", "protocol", "twilio") < firstHalf && System.nanoTime() < acked) {
+          Thread.sleep(20);
+        }
+        assertTrue(f.counter("callvec.gateway.chunks.sent", "protocol", "twilio") >= firstHalf,
+            "the first half acknowledged before the broker stops");
         kafka.stopNode(0);
         CompletableFuture<Void> rest = CompletableFuture.runAsync(() -> {
           for (int i = firstHalf; i < frames.size(); i++) {

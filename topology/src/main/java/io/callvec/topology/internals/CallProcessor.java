@@ -236,7 +236,8 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         state.encodingOrdinal = chunk.getEncoding().ordinal();
         state.sampleRateHz = chunk.getSampleRateHz();
       } else {
-        state = ChannelState.fromBytes(stored);
+        FrontEnds.Entry kept = frontEnds.takeIfSame(channelKey, stored);
+        state = kept != null ? kept.channel() : ChannelState.fromBytes(stored);
         if (state.isEnded()) {
           throw afterEnd(callId, channel);
         }
@@ -246,7 +247,7 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         }
         sums.adopt(prefix, state); // a sum written inline by the previous version moves out of the per-chunk state
         StreamEnding.admit(state, callId + "/" + channel.getIndex(), chunk.getSequenceNumber());
-        frontEnd = frontEnds.take(channelKey, state.frontEnd);
+        frontEnd = kept != null ? kept.frontEnd() : frontEnds.take(channelKey, state.frontEnd);
       }
 
       long recordTs = record.timestamp();
@@ -290,8 +291,9 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
         }
         timeIndex.move(TimeIndex.LAST_SEEN, prefix, state.lastSeenInputMs == ChannelState.NEVER ? null : state.lastSeenInputMs, input);
         state.lastSeenInputMs = input;
-        channels.put(channelKey, state.toBytes());
-        frontEnds.keep(channelKey, frontEnd, state.frontEnd);
+        byte[] written = state.toBytes();
+        channels.put(channelKey, written);
+        frontEnds.keep(channelKey, frontEnd, state.frontEnd, state, written);
       }
     } catch (AudioFormatException e) {
       throw new InvalidChunkException(ChunkIntake.reasonOf(e.reason()), e.getMessage());
@@ -578,6 +580,10 @@ public final class CallProcessor implements Processor<String, AudioChunk, String
     // nobody drains. All stay pending in the store and are resubmitted by whichever instance
     // initialises this task next.
     dispatch.close();
+    if (context != null) {
+      log.debug("task {} closing: front ends reused for {} chunks ({} with their channel state), rebuilt for {}",
+          context.taskId(), frontEnds.hits(), frontEnds.channelHits(), frontEnds.misses());
+    }
     frontEnds.clear();
     if (blocks != null) {
       blocks.clear();

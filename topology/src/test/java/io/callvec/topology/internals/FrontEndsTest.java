@@ -3,6 +3,7 @@ package io.callvec.topology.internals;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.callvec.audio.ChannelFrontEnd;
@@ -26,21 +27,45 @@ class FrontEndsTest {
     FrontEnds cache = new FrontEnds();
     ChannelFrontEnd fe = fresh();
     byte[] saved = fe.toBytes();
-    cache.keep(KEY, fe, saved);
+    cache.keep(KEY, fe, saved, null, null);
     assertSame(fe, cache.take(KEY, saved.clone()), "same bytes: the kept instance");
     assertEquals(0, cache.size(), "taken out while in use");
     ChannelFrontEnd rebuilt = cache.take(KEY, saved);
     assertNotSame(fe, rebuilt, "not kept back (e.g. its chunk was dead-lettered after changing it): rebuilt from the bytes");
     assertArrayEquals(saved, rebuilt.toBytes());
 
-    cache.keep(KEY, fe, saved);
+    cache.keep(KEY, fe, saved, null, null);
     assertSame(fe, cache.take(KEY, fe.toBytes()), "equal content in another array (as read from the store)");
-    cache.keep(KEY, fe, saved);
+    cache.keep(KEY, fe, saved, null, null);
     ChannelFrontEnd afterChange = cache.take(KEY, changedState()); // e.g. another instance's newer state
     assertNotSame(fe, afterChange, "different stored bytes: rebuilt");
     assertArrayEquals(changedState(), afterChange.toBytes());
     assertEquals(2, cache.hits());
     assertEquals(2, cache.misses());
+  }
+
+  @Test
+  void aChannelStateIsReusedOnlyForTheVeryArrayItWasWrittenAs() {
+    FrontEnds cache = new FrontEnds();
+    ChannelFrontEnd fe = fresh();
+    ChannelState state = new ChannelState();
+    state.frontEnd = fe.toBytes();
+    byte[] written = state.toBytes();
+    cache.keep(KEY, fe, state.frontEnd, state, written);
+
+    assertNull(cache.takeIfSame(KEY, written.clone()), "equal content in another array (read from RocksDB): parsed again");
+    assertEquals(1, cache.size(), "a miss leaves the entry for the front end");
+    FrontEnds.Entry hit = cache.takeIfSame(KEY, written);
+    assertSame(state, hit.channel());
+    assertSame(fe, hit.frontEnd());
+    assertEquals(0, cache.size(), "taken out while in use");
+    assertNull(cache.takeIfSame(KEY, written), "not kept back (its chunk failed): parsed from the store");
+    assertEquals(1, cache.channelHits());
+    assertEquals(1, cache.hits());
+
+    cache.keep(KEY, fe, state.frontEnd, null, null); // the front end alone
+    assertNull(cache.takeIfSame(KEY, written));
+    assertSame(fe, cache.take(KEY, state.frontEnd.clone()));
   }
 
   /** The state of a front end that accepted a chunk. */
@@ -61,7 +86,7 @@ class FrontEndsTest {
     FrontEnds cache = new FrontEnds();
     byte[] saved = fresh().toBytes();
     for (int i = 0; i < FrontEnds.MAX_ENTRIES + 10; i++) {
-      cache.keep(Bytes.wrap(("call-" + i).getBytes(StandardCharsets.UTF_8)), fresh(), saved);
+      cache.keep(Bytes.wrap(("call-" + i).getBytes(StandardCharsets.UTF_8)), fresh(), saved, null, null);
     }
     assertEquals(FrontEnds.MAX_ENTRIES, cache.size());
     cache.take(Bytes.wrap("call-0".getBytes(StandardCharsets.UTF_8)), saved);
