@@ -29,8 +29,8 @@ import java.util.Arrays;
  * order, starting from 0) whatever the chunking, so resampling a signal chunk by chunk gives
  * bit-identical samples to resampling it whole, and a state restored by {@link #fromBytes} continues
  * bit-identically. The integer-ratio inner loops (8 and 4 kHz input) run in a {@link PhaseKernel}:
- * vectorised where the JVM has {@code jdk.incubator.vector} and it is measured faster, plain Java
- * otherwise; every kernel gives the same bits.
+ * plain Java, or vectorised where asked for ({@code -Dcallvec.audio.vector=true} with {@code
+ * --add-modules jdk.incubator.vector}); every kernel gives the same bits.
  *
  * <p><b>State</b> ({@link #toBytes}): rate, counters and the last 2K input samples at most (about 0.6
  * KiB at 8 kHz). Not thread-safe: one instance per call x channel.
@@ -76,7 +76,7 @@ public final class Resampler {
    * from its state for every chunk does not allocate them again each time.
    */
   private static final ThreadLocal<float[][]> PHASE_ACC = ThreadLocal.withInitial(() -> new float[0][0]);
-  /** The inner loops of {@link #computeIntegerRatio}: vectorised where the JVM allows. */
+  /** The inner loops of {@link #computeIntegerRatio}: plain Java unless the vectorised kernel is asked for. */
   private static final PhaseKernel KERNEL = PhaseKernel.selected();
   private final int[] groupIndex = new int[4];
   private final int[] groupOffset = new int[4];

@@ -127,12 +127,6 @@ class ContainerFilesTest {
     int heapPercent = Integer.parseInt(entry.stream().filter(a -> a.startsWith("-XX:MaxRAMPercentage=")).findFirst().orElseThrow().split("=")[1].split("\\.")[0]);
     assertTrue(heapPercent <= 60, "leave room for ONNX Runtime and RocksDB native memory: heap " + heapPercent + "%");
     assertTrue(entry.contains("-XX:+ExitOnOutOfMemoryError"), "no -XX:+ExitOnOutOfMemoryError in " + entry);
-    // The resampler's vectorised kernel needs JDK 17's vector module; the image build checks the JRE has it.
-    int addModules = entry.indexOf("--add-modules");
-    assertTrue(addModules > 0 && addModules < jarIdx, "no --add-modules before -jar in " + entry);
-    assertEquals("jdk.incubator.vector", entry.get(addModules + 1));
-    assertTrue(d.finalStage("RUN").stream().anyMatch(r -> r.args().contains("java --add-modules jdk.incubator.vector -version")),
-        "no build step checks that the JRE has jdk.incubator.vector");
     // The main class the manifest names exists.
     assertEquals("io.callvec.cli.CallvecCli", layout.mainClass());
     Class.forName(layout.mainClass());

@@ -9,16 +9,19 @@ package io.callvec.audio.internal;
  * with float products and sums rounded as Java rounds them (no fused multiply-add). Every
  * implementation gives the same bits, so which one runs never changes an output sample.
  *
- * <p>{@link #selected()}: when the JVM runs with {@code --add-modules jdk.incubator.vector} (as {@code
- * ./callvec}, {@code bench/run}, the container image and the tests do) on a CPU with 256-bit or wider
- * vectors, the vectorised kernel ({@link VectorPhaseKernel}) while it is measured faster than the
- * scalar one ({@link ProbingPhaseKernel}: the vector API is slow until HotSpot's C2 has compiled
- * it, and after a deoptimisation); else the scalar kernel ({@link ScalarPhaseKernel}, 2.5x slower at 8 kHz once both are
- * compiled). {@code -Dcallvec.audio.vector=false} forces the scalar one.
+ * <p>{@link #selected()} is the scalar kernel ({@link ScalarPhaseKernel}) unless the JVM runs with
+ * {@code --add-modules jdk.incubator.vector} and {@code -Dcallvec.audio.vector=true} on a CPU with
+ * 256-bit or wider vectors: then the vectorised kernel ({@link VectorPhaseKernel}), 2.5x faster at
+ * 8 kHz once HotSpot's C2 has compiled it. Opt-in, because JDK 17's vector API is an incubating
+ * module and, until C2 has compiled the loop (and after a deoptimisation), every vector operation
+ * is a boxed Java fallback, tens of times slower than the scalar kernel and allocating on every tap:
+ * seen in {@code bench/run pipeline --jfr} right after start, where a third of the stream threads'
+ * samples were {@code FloatVector.bOpTemplate}. A long-running offline job ({@code callvec embed})
+ * gains most; in the stream it made no difference measurable on a 2-core machine.
  */
 public abstract class PhaseKernel {
 
-  /** System property that turns the vectorised kernel off when set to {@code false}. */
+  /** System property that turns the vectorised kernel on when set to {@code true} (and the JVM has {@value #VECTOR_MODULE}). */
   public static final String VECTOR_PROPERTY = "callvec.audio.vector";
   /** The module the vectorised kernel needs (an incubator module of JDK 17). */
   public static final String VECTOR_MODULE = "jdk.incubator.vector";
@@ -34,7 +37,7 @@ public abstract class PhaseKernel {
    */
   public abstract void run(float[] x, int base, float[] h, int taps, int up, int na, float[][] acc);
 
-  /** A short name for logs and benchmarks, e.g. {@code vector-512}, {@code scalar}, or {@code scalar (vector-512 warming up)}. */
+  /** A short name for logs and benchmarks: {@code vector-512}, {@code vector-256} or {@code scalar}. */
   public abstract String name();
 
   /** The kernel this JVM uses (chosen once, when the class is loaded). */
@@ -48,14 +51,12 @@ public abstract class PhaseKernel {
    * loading selects the scalar one.
    */
   static PhaseKernel select(boolean vectorModulePresent, String vectorProperty) {
-    if (!vectorModulePresent || "false".equalsIgnoreCase(vectorProperty)) {
+    if (!vectorModulePresent || !"true".equalsIgnoreCase(vectorProperty)) {
       return ScalarPhaseKernel.INSTANCE;
     }
     try {
       PhaseKernel k = VectorPhaseKernel.createIfWorthwhile();
-      return k == null
-          ? ScalarPhaseKernel.INSTANCE
-          : new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, k);
+      return k == null ? ScalarPhaseKernel.INSTANCE : k;
     } catch (LinkageError | RuntimeException e) {
       return ScalarPhaseKernel.INSTANCE;
     }

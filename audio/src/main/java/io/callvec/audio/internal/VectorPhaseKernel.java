@@ -9,9 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
  * taps), two blocks of outputs per phase at a time so that the additions of one tap do not wait on
  * each other. Unaligned loads straight from the input history, no copies.
  *
- * <p>Only loaded by {@link PhaseKernel#select} when the JVM has the module; not worth it below 256-bit
- * vectors (measured slower than the scalar kernel with 128-bit SSE), so {@link #createIfWorthwhile}
- * declines there.
+ * <p>Only loaded by {@link PhaseKernel#select} when the JVM has the module and the kernel is asked for;
+ * not worth it below 256-bit vectors (measured slower than the scalar kernel with 128-bit SSE), so
+ * {@link #createIfWorthwhile} declines there. Fast only once C2 has compiled {@link #run}'s loops
+ * (see {@link PhaseKernel}).
  */
 final class VectorPhaseKernel extends PhaseKernel {
 

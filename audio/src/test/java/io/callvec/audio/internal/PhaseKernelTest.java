@@ -2,7 +2,6 @@ package io.callvec.audio.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,66 +28,22 @@ class PhaseKernelTest {
   }
 
   @Test
-  void theTestJvmHasTheVectorisedKernelAndProbesItAgainstTheScalarOne() {
-    // The surefire JVM starts with --add-modules jdk.incubator.vector (root pom), as ./callvec does;
-    // every CPU this project runs on has 256-bit vectors or wider.
-    assertNotNull(VectorPhaseKernel.createIfWorthwhile());
-    assertTrue(VectorPhaseKernel.createIfWorthwhile().name().startsWith("vector-"));
-    assertTrue(PhaseKernel.selected() instanceof ProbingPhaseKernel, PhaseKernel.selected().name());
-    ProbingPhaseKernel fresh = (ProbingPhaseKernel) PhaseKernel.select(true, null);
-    assertFalse(fresh.vectorInUse());
-    assertTrue(fresh.name().startsWith("scalar (vector-"), fresh.name());
+  void theScalarKernelUnlessTheVectorisedOneIsAskedForAndTheJvmHasTheModule() {
+    // The surefire JVM starts with --add-modules jdk.incubator.vector (root pom) and no
+    // callvec.audio.vector: the default is the scalar kernel, as for ./callvec.
+    assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.selected());
+    assertNotNull(VectorPhaseKernel.createIfWorthwhile(), "every CPU this project runs on has 256-bit vectors or wider");
+    assertTrue(PhaseKernel.select(true, "true") instanceof VectorPhaseKernel);
+    assertTrue(PhaseKernel.select(true, "TRUE").name().startsWith("vector-"));
   }
 
   @Test
-  void eightFasterProbesInARowSwitchToTheVectorisedKernelAndEightSlowerOnesBack() {
-    ProbingPhaseKernel.Decision d = new ProbingPhaseKernel.Decision();
-    for (int i = 0; i < ProbingPhaseKernel.RUN_NEEDED - 1; i++) {
-      d.record(75, 100);
-      assertFalse(d.vectorInUse(), "probe " + i);
-      assertEquals(ProbingPhaseKernel.MIN_INTERVAL, d.interval());
-    }
-    d.record(76, 100); // not a quarter faster: the run starts over
-    for (int i = 0; i < ProbingPhaseKernel.RUN_NEEDED - 1; i++) {
-      d.record(10, 100);
-      assertFalse(d.vectorInUse());
-    }
-    d.record(10, 100);
-    assertTrue(d.vectorInUse());
-    assertEquals(ProbingPhaseKernel.VECTOR_INTERVAL, d.interval());
-    // deoptimised: the vectorised kernel is now slower; seven losses keep it, the eighth does not
-    for (int i = 0; i < ProbingPhaseKernel.RUN_NEEDED - 1; i++) {
-      d.record(2000, 100);
-      assertTrue(d.vectorInUse());
-    }
-    d.record(2000, 100);
-    assertFalse(d.vectorInUse());
-    assertEquals(24, d.probes());
-  }
-
-  @Test
-  void whileTheVectorisedKernelKeepsLosingProbesBecomeRarerDownToTheLongestInterval() {
-    ProbingPhaseKernel.Decision d = new ProbingPhaseKernel.Decision();
-    int expected = ProbingPhaseKernel.MIN_INTERVAL;
-    for (int i = 1; i <= 40; i++) {
-      d.record(1000, 100);
-      if (i >= ProbingPhaseKernel.RUN_NEEDED) {
-        expected = Math.min(ProbingPhaseKernel.MAX_INTERVAL, 2 * expected);
-      }
-      assertEquals(expected, d.interval(), "after " + i + " losses");
-      assertFalse(d.vectorInUse());
-    }
-    assertEquals(ProbingPhaseKernel.MAX_INTERVAL, d.interval());
-    d.record(10, 100); // one win: probe often again
-    assertEquals(ProbingPhaseKernel.MIN_INTERVAL, d.interval());
-  }
-
-  @Test
-  void withoutTheModuleOrWhenTurnedOffTheScalarKernelIsSelected() {
+  void withoutTheModuleOrUnlessAskedForTheScalarKernelIsSelected() {
     assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(false, null));
-    assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(true, "false"));
     assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(false, "true"));
-    assertTrue(PhaseKernel.select(true, "true") instanceof ProbingPhaseKernel);
+    assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(true, null));
+    assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(true, "false"));
+    assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.select(true, "yes"));
   }
 
   @ParameterizedTest(name = "up={0} taps={1} na={2}")
@@ -111,10 +66,7 @@ class PhaseKernelTest {
     int base = margin + taps - 1;
     float[][] want = new float[up][na];
     reference(x, base, h, taps, up, na, want);
-    // probing every call: both kernels run on every call, whichever wins the timing
-    PhaseKernel probing = new ProbingPhaseKernel(ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile(),
-        new ProbingPhaseKernel.Decision(1, 1, 1));
-    for (PhaseKernel k : new PhaseKernel[] {ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile(), probing, probing}) {
+    for (PhaseKernel k : new PhaseKernel[] {ScalarPhaseKernel.INSTANCE, VectorPhaseKernel.createIfWorthwhile()}) {
       float[][] got = new float[up][na + 3];
       for (float[] g : got) {
         java.util.Arrays.fill(g, Float.NaN); // every output must be written
