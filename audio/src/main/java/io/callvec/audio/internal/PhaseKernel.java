@@ -26,8 +26,14 @@ public abstract class PhaseKernel {
   /** The module the vectorised kernel needs (an incubator module of JDK 17). */
   public static final String VECTOR_MODULE = "jdk.incubator.vector";
 
-  private static final PhaseKernel SELECTED = select(
-      ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent(), System.getProperty(VECTOR_PROPERTY));
+  /**
+   * Chosen on first use, not in PhaseKernel's own initialiser: a subclass initialised first (e.g.
+   * ScalarPhaseKernel) initialises PhaseKernel on the way, and would see its own INSTANCE still null.
+   */
+  private static final class Selected {
+    static final PhaseKernel KERNEL = select(
+        ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent(), System.getProperty(VECTOR_PROPERTY));
+  }
 
   PhaseKernel() {}
 
@@ -42,7 +48,7 @@ public abstract class PhaseKernel {
 
   /** The kernel this JVM uses (chosen once, when the class is loaded). */
   public static PhaseKernel selected() {
-    return SELECTED;
+    return Selected.KERNEL;
   }
 
   /**
