@@ -46,7 +46,7 @@ public abstract class PhaseKernel {
   /** A short name for logs and benchmarks: {@code vector-512}, {@code vector-256} or {@code scalar}. */
   public abstract String name();
 
-  /** The kernel this JVM uses (chosen once, when the class is loaded). */
+  /** The kernel this JVM uses (chosen once, on first use). */
   public static PhaseKernel selected() {
     return Selected.KERNEL;
   }

@@ -30,7 +30,7 @@ final class FrontEnds {
 
   /**
    * A kept stream: its front end and the front-end state it was saved as; its channel state and the
-   * array that state was written to the store as (null when kept by the front-end-only {@link #keep}).
+   * array that state was written to the store as (both null when only the front end was kept).
    */
   record Entry(ChannelFrontEnd frontEnd, byte[] state, ChannelState channel, byte[] channelBytes) {}
 
