@@ -114,8 +114,6 @@ class RollingUpgradeTest {
     Recording s = TopologyHarness.stream(CALL, 0, 17_300, 7);
     List<AudioChunk> chunks = Chunker.chunks(s, Chunker.Options.realTime());
     Reference ref = reference(chunks);
-    List<SegmentEmbedding> reference = ref.segments();
-    CallEmbedding referenceCall = ref.call();
 
     byte[] prefix = StoreKeys.channelPrefix(CALL, 0);
     Map<String, List<KeyValue<Object, Object>>> previous = new java.util.HashMap<>();
@@ -123,10 +121,7 @@ class RollingUpgradeTest {
     System.setProperty(CallProcessor.REFERENCE_BLOCKS_PROPERTY, "true");
     try (TopologyHarness old = new TopologyHarness()) {
       System.clearProperty(CallProcessor.REFERENCE_BLOCKS_PROPERTY);
-      old.pipe(chunks.subList(0, FIRST_PART_CHUNKS));
-      old.awaitSegments(2); // both windows cut so far: nothing is pending inference
-      old.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
-      before = sorted(old.segmentsSeen);
+      before = firstPart(old, chunks);
       List<byte[]> blocks = values(old, CallvecTopology.BLOCK_STORE);
       assertTrue(blocks.size() > 10, "the unfinished window's audio is buffered: " + blocks.size() + " blocks");
       for (byte[] b : blocks) {
@@ -148,21 +143,7 @@ class RollingUpgradeTest {
       }
       h.pipe(chunks.subList(FIRST_PART_CHUNKS + 50, chunks.size()));
       h.awaitCalls(1);
-      List<SegmentEmbedding> all = new ArrayList<>(before);
-      all.addAll(sorted(h.segmentsSeen));
-      assertEquals(reference.size(), all.size());
-      for (int i = 0; i < reference.size(); i++) {
-        assertEquals(reference.get(i).getSegmentIndex(), all.get(i).getSegmentIndex());
-        assertEquals(reference.get(i).getStartSample16k(), all.get(i).getStartSample16k());
-        assertEquals(reference.get(i).getEndSample16k(), all.get(i).getEndSample16k());
-        assertTrue(cosine(vec(reference.get(i)), vec(all.get(i))) >= 0.99999, "segment " + i);
-      }
-      CallEmbedding call = h.callsSeen.get(0).value();
-      assertEquals(referenceCall.getSegmentCount(), call.getSegmentCount());
-      assertEquals(referenceCall.getSpeechDurationMs(), call.getSpeechDurationMs());
-      assertTrue(cosine(Vectors.fromBytes(referenceCall.getVector(), referenceCall.getDimension()),
-          Vectors.fromBytes(call.getVector(), call.getDimension())) >= 0.99999);
-      assertTrue(values(h, CallvecTopology.BLOCK_STORE).isEmpty(), "the blocks are deleted with the call");
+      assertFinishedLikeReference(ref, before, h, false);
     }
   }
 
@@ -171,16 +152,11 @@ class RollingUpgradeTest {
     Recording s = TopologyHarness.stream(CALL, 0, 17_300, 7);
     List<AudioChunk> chunks = Chunker.chunks(s, Chunker.Options.realTime());
     Reference ref = reference(chunks);
-    List<SegmentEmbedding> reference = ref.segments();
-    CallEmbedding referenceCall = ref.call();
 
     Map<String, List<KeyValue<Object, Object>>> previous = new java.util.HashMap<>();
     List<SegmentEmbedding> before;
     try (TopologyHarness old = new TopologyHarness()) {
-      old.pipe(chunks.subList(0, FIRST_PART_CHUNKS));
-      old.awaitSegments(2); // both windows cut so far: nothing is pending inference
-      old.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
-      before = sorted(old.segmentsSeen);
+      before = firstPart(old, chunks);
       previous.putAll(snapshot(old));
       List<KeyValue<Object, Object>> single = new ArrayList<>();
       for (KeyValue<Object, Object> kv : previous.get(CallvecTopology.BLOCK_STORE)) {
@@ -200,24 +176,7 @@ class RollingUpgradeTest {
       assertEquals(java.util.Set.of(0xC7, 0xC8), marks, "the previous version's blocks, then this version's");
       h.pipe(chunks.subList(FIRST_PART_CHUNKS + 50, chunks.size()));
       h.awaitCalls(1);
-      List<SegmentEmbedding> all = new ArrayList<>(before);
-      all.addAll(sorted(h.segmentsSeen));
-      assertEquals(reference.size(), all.size());
-      for (int i = 0; i < reference.size(); i++) {
-        SegmentEmbedding r = reference.get(i);
-        SegmentEmbedding g = all.get(i);
-        assertEquals(r.getSegmentIndex(), g.getSegmentIndex());
-        assertEquals(r.getStartSample16k(), g.getStartSample16k());
-        assertEquals(r.getEndSample16k(), g.getEndSample16k());
-        assertEquals(r.getFirstChunkTimestampMs(), g.getFirstChunkTimestampMs(), "segment " + i);
-        assertEquals(r.getLastChunkTimestampMs(), g.getLastChunkTimestampMs(), "segment " + i);
-        assertTrue(cosine(vec(r), vec(g)) >= 0.99999, "segment " + i);
-      }
-      CallEmbedding call = h.callsSeen.get(0).value();
-      assertEquals(referenceCall.getSegmentCount(), call.getSegmentCount());
-      assertTrue(cosine(Vectors.fromBytes(referenceCall.getVector(), referenceCall.getDimension()),
-          Vectors.fromBytes(call.getVector(), call.getDimension())) >= 0.99999);
-      assertTrue(values(h, CallvecTopology.BLOCK_STORE).isEmpty(), "the blocks are deleted with the call");
+      assertFinishedLikeReference(ref, before, h, true);
     }
   }
 
@@ -288,6 +247,47 @@ class RollingUpgradeTest {
       CallvecTopology.ENDED_STORE, CallvecTopology.TIME_INDEX_STORE, CallvecTopology.VAD_STORE);
 
   /** What this version gives for a stream it processes from start to end. */
+  /**
+   * The first {@value #FIRST_PART_CHUNKS} chunks through {@code old}, until both windows cut so far
+   * are embedded (nothing pending inference), then a commit; the segments seen, sorted.
+   */
+  private static List<SegmentEmbedding> firstPart(TopologyHarness old, List<AudioChunk> chunks) throws InterruptedException {
+    old.pipe(chunks.subList(0, FIRST_PART_CHUNKS));
+    old.awaitSegments(2);
+    old.driver.advanceWallClockTime(java.time.Duration.ofMillis(200));
+    return sorted(old.segmentsSeen);
+  }
+
+  /**
+   * The upgraded run (the segments {@code before} the upgrade, then {@code h}'s) against the
+   * reference: the same segments (index, 16 kHz span, and with {@code chunkTimestamps} their first and
+   * last chunk timestamps), cosine ≥ 0.99999 each, the same call (segments, speech duration, cosine ≥
+   * 0.99999), and no block left behind.
+   */
+  private static void assertFinishedLikeReference(Reference ref, List<SegmentEmbedding> before, TopologyHarness h, boolean chunkTimestamps) {
+    List<SegmentEmbedding> all = new ArrayList<>(before);
+    all.addAll(sorted(h.segmentsSeen));
+    assertEquals(ref.segments().size(), all.size());
+    for (int i = 0; i < all.size(); i++) {
+      SegmentEmbedding r = ref.segments().get(i);
+      SegmentEmbedding g = all.get(i);
+      assertEquals(r.getSegmentIndex(), g.getSegmentIndex());
+      assertEquals(r.getStartSample16k(), g.getStartSample16k());
+      assertEquals(r.getEndSample16k(), g.getEndSample16k());
+      if (chunkTimestamps) {
+        assertEquals(r.getFirstChunkTimestampMs(), g.getFirstChunkTimestampMs(), "segment " + i);
+        assertEquals(r.getLastChunkTimestampMs(), g.getLastChunkTimestampMs(), "segment " + i);
+      }
+      assertTrue(cosine(vec(r), vec(g)) >= 0.99999, "segment " + i);
+    }
+    CallEmbedding call = h.callsSeen.get(0).value();
+    assertEquals(ref.call().getSegmentCount(), call.getSegmentCount());
+    assertEquals(ref.call().getSpeechDurationMs(), call.getSpeechDurationMs());
+    assertTrue(cosine(Vectors.fromBytes(ref.call().getVector(), ref.call().getDimension()),
+        Vectors.fromBytes(call.getVector(), call.getDimension())) >= 0.99999);
+    assertTrue(values(h, CallvecTopology.BLOCK_STORE).isEmpty(), "the blocks are deleted with the call");
+  }
+
   private record Reference(List<SegmentEmbedding> segments, CallEmbedding call) {}
 
   private static Reference reference(List<AudioChunk> chunks) throws Exception {
