@@ -10,6 +10,7 @@ import io.callvec.audio.G711;
 import io.callvec.audio.Resampler;
 import io.callvec.audio.SampleCodec;
 import io.callvec.audio.SampleSink;
+import io.callvec.audio.internal.PhaseKernel;
 import io.callvec.audio.internal.PolyphaseFilter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -127,8 +128,8 @@ public final class FrontendBench {
         "load average (1/5/15 min) before: %s, after: %s (other processes share the cores: compare ratios)%n",
         load0, load1);
     System.out.printf(Locale.ROOT, "full chain vs naive scalar resampler alone: %.2fx%n", xrt[3] / xrt[7]);
-    // The kernel starts scalar and moves to the vectorised one once measured faster (PhaseKernel).
-    String kernel = new Resampler(RATE).describe().replaceAll(".*kernel ", "").replace(' ', '_');
+    // scalar unless BENCH_JAVA_OPTS asks for the vectorised kernel (-Dcallvec.audio.vector=true)
+    String kernel = PhaseKernel.selected().name();
     System.out.printf(Locale.ROOT, "resampler kernel at the end: %s%n", kernel);
     System.out.printf(Locale.ROOT,
         "RESULT scenario=frontend xrt_per_core=%.0f decode_xrt=%.0f assemble_xrt=%.0f resample_xrt=%.0f"

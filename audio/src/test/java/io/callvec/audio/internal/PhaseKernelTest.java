@@ -29,7 +29,7 @@ class PhaseKernelTest {
 
   @Test
   void theScalarKernelUnlessTheVectorisedOneIsAskedForAndTheJvmHasTheModule() {
-    // The surefire JVM starts with --add-modules jdk.incubator.vector (root pom) and no
+    // The surefire JVM starts with --add-modules jdk.incubator.vector (audio/pom.xml) and no
     // callvec.audio.vector: the default is the scalar kernel, as for ./callvec.
     assertSame(ScalarPhaseKernel.INSTANCE, PhaseKernel.selected());
     assertNotNull(VectorPhaseKernel.createIfWorthwhile(), "every CPU this project runs on has 256-bit vectors or wider");
